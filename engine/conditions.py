@@ -1,0 +1,204 @@
+"""Condition trees of rules: parsing, negation normal form, and Kleene evaluation.
+
+A condition is ``all`` / ``any`` / ``not`` over leaf predicates on one fact.
+This module is the single home of their meaning. The durable_rules compiler
+(``compiler.py``) and the reference evaluator (``reference.py``) both start
+from the negation normal form built here, so "not" never reaches the engine.
+
+Three-valued logic: a predicate on an absent (unknown) fact is unknown
+(``None``), except ``present``, which asks whether the fact was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Operator -> its complement, used to push "not" down to the leaves.
+COMPLEMENT = {
+    "eq": "ne",
+    "ne": "eq",
+    "in": "not_in",
+    "not_in": "in",
+    "gt": "lte",
+    "lte": "gt",
+    "gte": "lt",
+    "lt": "gte",
+    "contains_any": "contains_none",
+    "contains_none": "contains_any",
+    "present": "absent",
+    "absent": "present",
+}
+SCALAR_OPS = ("eq", "ne")
+LIST_OPS = ("in", "not_in", "contains_any", "contains_none")
+ORDER_OPS = ("gt", "gte", "lt", "lte")
+AUTHOR_OPS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains_any", "contains_none", "present")
+
+Truth = bool | None  # True, False, or None for unknown
+
+
+@dataclass(frozen=True)
+class Leaf:
+    fact: str
+    op: str
+    value: Any  # scalar, tuple of scalars, or None for presence tests
+
+    def words(self) -> str:
+        """The predicate in plain words, for readers of rules."""
+        v = self.value
+        shown = ", ".join(map(_show, v)) if isinstance(v, tuple) else _show(v)
+        phrase = {
+            "eq": f"is {shown}",
+            "ne": f"is not {shown}",
+            "in": f"is one of {shown}",
+            "not_in": f"is none of {shown}",
+            "gt": f"is more than {shown}",
+            "gte": f"is at least {shown}",
+            "lt": f"is less than {shown}",
+            "lte": f"is at most {shown}",
+            "contains_any": f"includes any of {shown}",
+            "contains_none": f"includes none of {shown}",
+            "present": "is answered",
+            "absent": "is not answered",
+        }[self.op]
+        return f"{self.fact} {phrase}"
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Any_:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Node
+
+
+Node = Leaf | All | Any_ | Not
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def parse(raw: Mapping[str, Any], lists: Mapping[str, tuple[str, ...]] | None = None) -> Node:
+    """Build a tree from its YAML form (already validated against the rule schema).
+
+    ``{"list": NAME}`` as the value of ``in`` / ``contains_any`` refers to a named
+    list in ``rules/lists.yaml`` and is expanded here.
+    """
+    if "all" in raw:
+        return All(tuple(parse(x, lists) for x in raw["all"]))
+    if "any" in raw:
+        return Any_(tuple(parse(x, lists) for x in raw["any"]))
+    if "not" in raw:
+        return Not(parse(raw["not"], lists))
+    fact = raw["fact"]
+    (op,) = [k for k in raw if k != "fact"]
+    value = raw[op]
+    if op == "present":
+        return Leaf(fact, "present" if value else "absent", None)
+    if isinstance(value, Mapping) and "list" in value:
+        if lists is None or value["list"] not in lists:
+            raise KeyError(value["list"])
+        value = lists[value["list"]]
+    if isinstance(value, list | tuple):
+        value = tuple(value)
+    return Leaf(fact, op, value)
+
+
+def nnf(node: Node, negate: bool = False) -> Node:
+    """Negation normal form: "not" is pushed into complementary leaf operators."""
+    if isinstance(node, Not):
+        return nnf(node.item, not negate)
+    if isinstance(node, Leaf):
+        return Leaf(node.fact, COMPLEMENT[node.op], node.value) if negate else node
+    items = tuple(nnf(x, negate) for x in node.items)
+    if isinstance(node, All):
+        return Any_(items) if negate else All(items)
+    return All(items) if negate else Any_(items)
+
+
+def facts_read(node: Node) -> set[str]:
+    if isinstance(node, Leaf):
+        return {node.fact}
+    if isinstance(node, Not):
+        return facts_read(node.item)
+    return set().union(*(facts_read(x) for x in node.items))
+
+
+def leaves(node: Node) -> list[Leaf]:
+    if isinstance(node, Leaf):
+        return [node]
+    if isinstance(node, Not):
+        return leaves(node.item)
+    return [leaf for x in node.items for leaf in leaves(x)]
+
+
+def eval_leaf(leaf: Leaf, facts: Mapping[str, Any]) -> Truth:
+    op = leaf.op
+    if op == "present":
+        return leaf.fact in facts
+    if op == "absent":
+        return leaf.fact not in facts
+    if leaf.fact not in facts:
+        return None
+    v = facts[leaf.fact]
+    lit = leaf.value
+    if op == "eq":
+        return v == lit and type(v) is type(lit)
+    if op == "ne":
+        return not (v == lit and type(v) is type(lit))
+    if op == "in":
+        return v in lit
+    if op == "not_in":
+        return v not in lit
+    if op == "gt":
+        return v > lit
+    if op == "gte":
+        return v >= lit
+    if op == "lt":
+        return v < lit
+    if op == "lte":
+        return v <= lit
+    if op == "contains_any":
+        return any(x in lit for x in v)
+    if op == "contains_none":
+        return not any(x in lit for x in v)
+    raise ValueError(f"unknown operator {op}")
+
+
+def kleene(node: Node, facts: Mapping[str, Any]) -> Truth:
+    """Evaluate a tree in strong Kleene logic; ``None`` means unknown."""
+    if isinstance(node, Leaf):
+        return eval_leaf(node, facts)
+    if isinstance(node, Not):
+        r = kleene(node.item, facts)
+        return None if r is None else not r
+    results = [kleene(x, facts) for x in node.items]
+    if isinstance(node, All):
+        if any(r is False for r in results):
+            return False
+        return True if all(r is True for r in results) else None
+    if any(r is True for r in results):
+        return True
+    return False if all(r is False for r in results) else None
+
+
+def words(node: Node, depth: int = 0) -> list[str]:
+    """The condition as indented lines of plain words."""
+    pad = "  " * depth
+    if isinstance(node, Leaf):
+        return [pad + node.words()]
+    if isinstance(node, Not):
+        return [pad + "it is not the case that:"] + words(node.item, depth + 1)
+    head = "all of:" if isinstance(node, All) else "any of:"
+    return [pad + head] + [line for x in node.items for line in words(x, depth + 1)]

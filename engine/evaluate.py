@@ -1,0 +1,135 @@
+"""Evaluate a proposal: durable_rules decides which rules fire, checked by the reference evaluator.
+
+``Engine`` is the functional core's entry point: proposal + rule base + date
+=> verdict. It owns compiled rulesets on a ``DurableHost``, which confines the
+C engine to the thread that built the ``Engine``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import orjson
+
+from . import reference
+from .compiler import CompiledRuleBase, compile_rule_base
+from .conditions import Truth
+from .facts import flatten
+from .host import SID, DurableHost, EngineError
+from .loader import RuleBase
+from .proposal import Proposal
+from .verdict import Scenario, build_verdict
+
+ENGINE_VERSION = "1.0.0"
+
+
+class EngineDisagreement(EngineError):
+    """durable_rules and the reference evaluator disagree: no verdict is given."""
+
+
+class Evaluation:
+    """The raw outcome of one evaluation, before it is turned into a verdict."""
+
+    __slots__ = ("facts", "statuses", "derived", "trace", "as_of")
+
+    def __init__(self, facts: dict[str, Any], statuses: dict[str, Truth], derived: dict[str, Truth],
+                 trace: list[dict[str, str]], as_of: date) -> None:
+        self.facts, self.statuses, self.derived, self.trace, self.as_of = facts, statuses, derived, trace, as_of
+
+
+class Engine:
+    """A rule base compiled onto durable_rules, ready to evaluate proposals."""
+
+    def __init__(self, base: RuleBase, name: str = "law", host: DurableHost | None = None,
+                 scenario: Scenario | None = None, check_reference: bool = True) -> None:
+        self.base = base
+        self.name = name
+        self.scenario = scenario
+        self.check_reference = check_reference
+        self.host = host or DurableHost()
+        self.compiled: CompiledRuleBase = compile_rule_base(base, name)
+        warm = orjson.dumps({"kind": "proposal", "as_of": 19000101, "sid": SID}).decode()
+        for stratum in self.compiled.strata:
+            for shard in stratum.shards:
+                self.host.register(shard.name, orjson.dumps(shard.definition).decode(), warm)
+
+    def close(self) -> None:
+        for stratum in self.compiled.strata:
+            for shard in stratum.shards:
+                self.host.unregister(shard.name)
+
+    # -- the durable_rules path -------------------------------------------------------------
+    def fire(self, facts: Mapping[str, Any], on: date) -> Evaluation:
+        """Run the strata on durable_rules; return rule statuses, derived facts and the trace."""
+        known = dict(facts)
+        as_of = int(on.strftime("%Y%m%d"))
+        definite: set[str] = set()
+        possible: set[str] = set()
+        trace: list[dict[str, str]] = []
+        derived: dict[str, Truth] = {}
+        for stratum in self.compiled.strata:
+            for shard in stratum.shards:
+                fact = {k: known[k] for k in shard.reads if k in known}
+                fact["kind"] = "proposal"
+                fact["as_of"] = as_of
+                fact["sid"] = SID
+                seen: set[str] = set()
+                for durable_name in self.host.run(shard.name, orjson.dumps(fact).decode()):
+                    if durable_name in seen or durable_name == "_guard":
+                        continue  # an "$or" fires once per true branch; keep the first
+                    seen.add(durable_name)
+                    rule_id, form = shard.forms[durable_name]
+                    (definite if form == "t" else possible).add(rule_id)
+                    trace.append({"ruleset": shard.name, "fired": durable_name, "rule": rule_id,
+                                  "form": "definite" if form == "t" else "possible"})
+            for name in stratum.derives_after:
+                rules = self.compiled.derived_by[name]
+                if any(r in definite for r in rules):
+                    derived[name] = True
+                elif any(r in possible for r in rules):
+                    derived[name] = None
+                else:
+                    derived[name] = False
+                if derived[name] is not None:
+                    known[name] = derived[name]
+        statuses: dict[str, Truth] = {}
+        for rid in self.base.rules:
+            if rid in definite:
+                statuses[rid] = True
+            elif rid in possible:
+                statuses[rid] = None
+            else:
+                statuses[rid] = False
+        bad = [rid for rid in definite if rid not in possible]
+        if bad:
+            raise EngineDisagreement(f"rules fired definitely but not possibly: {', '.join(sorted(bad))}")
+        return Evaluation(dict(facts), statuses, derived, trace, on)
+
+    def evaluate_facts(self, facts: Mapping[str, Any], on: date) -> Evaluation:
+        result = self.fire(facts, on)
+        if self.check_reference:
+            ref_status, ref_derived = reference.rule_statuses(self.base, facts, on)
+            if ref_status != result.statuses or ref_derived != result.derived:
+                diff = sorted(
+                    rid for rid in set(ref_status) | set(result.statuses)
+                    if ref_status.get(rid) != result.statuses.get(rid)
+                )
+                diff += sorted(
+                    f"derived:{f}" for f in set(ref_derived) | set(result.derived)
+                    if ref_derived.get(f) != result.derived.get(f)
+                )
+                raise EngineDisagreement(
+                    "durable_rules and the reference evaluator disagree on: " + ", ".join(diff)
+                    + "; no verdict is given"
+                )
+        return result
+
+    def evaluate(self, proposal: Proposal | Mapping[str, Any], on: date, lang: str = "en") -> dict[str, Any]:
+        """The verdict JSON for one proposal as of a date."""
+        if not isinstance(proposal, Proposal):
+            proposal = Proposal.model_validate(proposal)
+        result = self.evaluate_facts(flatten(proposal), on)
+        return build_verdict(self.base, result, lang=lang, engine_version=ENGINE_VERSION,
+                             scenario=self.scenario)

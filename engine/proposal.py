@@ -1,0 +1,245 @@
+"""The proposal as an applicant knows it: pydantic models at the boundary.
+
+Every field is optional. A field that is left out is *unknown*, never false:
+the engine reasons about unknowns with three-valued (Kleene) logic and asks
+for the missing facts that could change the verdict.
+
+The models are exported to ``schemas/proposal.schema.json``; a test fails when
+the committed file drifts from these models.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ShortText = Annotated[str, StringConstraints(max_length=500)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+# Export Control Classification Numbers as used in Annex I of Regulation (EU) 2021/821, e.g. 1C351.
+AnnexCode = Annotated[str, StringConstraints(pattern=r"^[0-9][A-E][0-9]{3}[a-z0-9.]*$", max_length=20)]
+
+
+class Activity(StrEnum):
+    basic_research = "basic_research"
+    preclinical_research = "preclinical_research"
+    clinical_trial = "clinical_trial"
+    field_trial = "field_trial"
+    contained_use = "contained_use"
+    production = "production"
+    market = "market"
+    export = "export"
+    collaboration = "collaboration"
+    medical_treatment = "medical_treatment"
+
+
+class Purpose(StrEnum):
+    biomedical_research = "biomedical_research"
+    medical_treatment = "medical_treatment"
+    agriculture_food = "agriculture_food"
+    animal_breeding = "animal_breeding"
+    sport_entertainment = "sport_entertainment"
+    companion_animal = "companion_animal"
+    industrial = "industrial"
+    environmental = "environmental"
+    fundamental_research = "fundamental_research"
+    other = "other"
+
+
+class Technique(StrEnum):
+    none = "none"
+    transgenesis = "transgenesis"
+    crispr = "crispr"
+    genome_editing_other = "genome_editing_other"
+    base_editing = "base_editing"
+    prime_editing = "prime_editing"
+    mitochondrial_replacement = "mitochondrial_replacement"
+    cloning = "cloning"
+    chimera_formation = "chimera_formation"
+    conventional_mutagenesis = "conventional_mutagenesis"
+    synthetic_biology = "synthetic_biology"
+    gene_drive = "gene_drive"
+    viral_vector_gene_transfer = "viral_vector_gene_transfer"
+
+
+class Status(StrEnum):
+    """Where a permit, licence or approval stands."""
+
+    not_applied = "not_applied"
+    applied = "applied"
+    granted = "granted"
+    refused = "refused"
+
+
+class EmbryoSource(StrEnum):
+    spare_ivf = "spare_ivf"
+    created_for_research = "created_for_research"
+
+
+class Recipient(StrEnum):
+    human = "human"
+    animal = "animal"
+    none = "none"
+
+
+class TransplantSource(StrEnum):
+    human = "human"
+    animal = "animal"
+    none = "none"
+
+
+class GmoUse(StrEnum):
+    none = "none"
+    contained = "contained"
+    release = "release"
+
+
+class RiskLevel(StrEnum):
+    negligible = "negligible"
+    small = "small"
+    not_negligible = "not_negligible"
+
+
+class NgtCategory(StrEnum):
+    category_1 = "category_1"
+    category_2 = "category_2"
+    not_ngt = "not_ngt"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+
+class Human(Strict):
+    embryo: bool | None = Field(None, description="Human embryos are used or created.")
+    gametes: bool | None = Field(None, description="Human gametes or germ cells are used.")
+    somatic_cells: bool | None = Field(None, description="Human somatic cells or tissue are used.")
+    subjects: bool | None = Field(None, description="People take part as research subjects or patients.")
+    pregnancy_intended: bool | None = Field(
+        None, description="A pregnancy is to be established with the (modified) embryo or gametes."
+    )
+    embryo_source: EmbryoSource | None = Field(None, description="Where the embryos come from.")
+    embryo_culture_days: int | None = Field(
+        None, ge=0, le=100000, description="Longest in-vitro culture of an embryo, in days."
+    )
+    protocol_approved: bool | None = Field(
+        None, description="The research protocol has a positive opinion of the central committee (CCMO)."
+    )
+    ethics_approval: bool | None = Field(
+        None, description="A medical research ethics committee (METC/CCMO) has approved the research."
+    )
+
+
+class Animal(Strict):
+    involved: bool | None = Field(None, description="Living animals or animal embryos are used.")
+    species: ShortText | None = Field(None, description="Species, for the record (not read by rules).")
+    vertebrate: bool | None = Field(None, description="The animals are vertebrates.")
+    biotech_licence: Status | None = Field(
+        None, description="Licence for biotechnology with animals (Wet dieren art. 2.23)."
+    )
+    project_licence: Status | None = Field(
+        None, description="Project licence for animal experiments (Wet op de dierproeven)."
+    )
+    human_cells_introduced: bool | None = Field(
+        None, description="Human (embryonic or stem) cells are introduced into an animal or animal embryo."
+    )
+    human_organ_growth: bool | None = Field(
+        None, description="Aim: grow human organs or tissue in the animal for transplantation."
+    )
+
+
+class Transplant(Strict):
+    source: TransplantSource | None = Field(None, description="Where the transplanted material comes from.")
+    living_material: bool | None = Field(None, description="The material consists of living cells, tissue or organs.")
+    recipient: Recipient | None = Field(None, description="Who receives the material.")
+    contact_with_animal_material: bool | None = Field(
+        None, description="Human material has purposely been brought into contact with living animal material."
+    )
+
+
+class Plant(Strict):
+    involved: bool | None = Field(None, description="Plants are used or produced.")
+    ngt_category: NgtCategory | None = Field(
+        None, description="Category under the NGT regulation, if the plant came from a new genomic technique."
+    )
+
+
+class Gmo(Strict):
+    use: GmoUse | None = Field(None, description="How genetically modified organisms are handled.")
+    containment_level: int | None = Field(None, ge=1, le=4, description="Containment level I-IV (Besluit ggo 1.5).")
+    risk: RiskLevel | None = Field(
+        None, description="Risk to people and the environment according to the environmental risk assessment."
+    )
+    permit: Status | None = Field(None, description="GMO permit or notification under the Besluit ggo.")
+    microorganism: bool | None = Field(None, description="Genetically modified micro-organisms are involved.")
+    viral_vector: bool | None = Field(None, description="A viral vector carries genetic material.")
+
+
+class Medicine(Strict):
+    gene_therapy: bool | None = Field(None, description="The product is a gene-therapy medicinal product.")
+    atmp: bool | None = Field(None, description="The product is an advanced therapy medicinal product (ATMP).")
+    hospital_exemption: bool | None = Field(
+        None, description="Prepared non-routinely for one patient in a hospital in the Netherlands."
+    )
+    trial_authorisation: Status | None = Field(None, description="Clinical-trial authorisation (Reg. 536/2014).")
+    marketing_authorisation: Status | None = Field(None, description="Marketing authorisation for the product.")
+    orphan_condition: bool | None = Field(
+        None, description="The condition affects at most 5 in 10,000 people in the EU."
+    )
+
+
+class Partner(Strict):
+    name: ShortText | None = None
+    country: CountryCode = Field(..., description="ISO 3166-1 alpha-2 country code.")
+    institution_type: ShortText | None = None
+    listed_entity: bool | None = Field(None, description="The partner is on an EU sanctions or export-control list.")
+    military_end_use: bool | None = Field(None, description="The partner has a military end use or end user.")
+
+
+class Knowledge(Strict):
+    sensitive_technology: bool | None = Field(
+        None, description="The work involves sensitive knowledge or technology (e.g. a critical technology area)."
+    )
+    fundamental_rights_concern: bool | None = Field(
+        None, description="A partner is in a country where fundamental rights are not respected."
+    )
+    screening_done: bool | None = Field(None, description="A knowledge-security risk assessment has been done.")
+
+
+class Export(Strict):
+    dual_use_items: list[AnnexCode] | None = Field(
+        None, max_length=100, description="Annex I codes (Reg. 2021/821) of the items involved; [] for none."
+    )
+    destination_countries: list[CountryCode] | None = Field(None, max_length=300)
+    intangible_transfer: bool | None = Field(
+        None, description="Technology is shared electronically or by technical assistance (intangible transfer)."
+    )
+    licence: Status | None = Field(None, description="Dual-use export authorisation.")
+
+
+class Proposal(Strict):
+    """A biotechnology proposal. Every field may be omitted: omitted means unknown."""
+
+    title: ShortText | None = Field(None, description="A short name, for the record (not read by rules).")
+    activity: Activity | None = Field(None, description="What is to be done.")
+    purpose: Purpose | None = Field(None, description="What it is for.")
+    technique: Technique | None = Field(None, description="The main technique used.")
+    start_date: ShortText | None = Field(None, description="Planned start, for the record.")
+    human: Human | None = None
+    animal: Animal | None = None
+    transplant: Transplant | None = None
+    plant: Plant | None = None
+    gmo: Gmo | None = None
+    medicine: Medicine | None = None
+    knowledge: Knowledge | None = None
+    partners: list[Partner] | None = Field(None, max_length=100, description="Partners; [] when there are none.")
+    export: Export | None = None
+
+
+def proposal_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a proposal."""
+    schema = Proposal.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://biotoets.example/schemas/proposal.schema.json"
+    return schema

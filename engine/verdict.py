@@ -1,0 +1,242 @@
+"""Build the verdict: grounds with citations, conditions, questions and the range it could move in.
+
+Semantics (three-valued, per rule): a rule *applies* when its condition holds
+and none of its exceptions applies (Kleene: ``cond and not any(exceptions)``).
+
+* ``verdict``: the most severe effect among rules that apply on the facts given;
+* ``could_become``: the most severe effect among rules that may apply -- no
+  answer to the open questions can make the verdict more severe than this;
+* ``could_fall_to``: the verdict if every exception that may apply turns out to
+  apply -- no answer can make it less severe than this (it equals ``verdict``
+  unless a defeating exception is unknown);
+* ``complete``: all three are equal;
+* ``questions``: the unknown facts that could move the verdict up or down,
+  each with its question and the verdict it could lead to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .conditions import Truth
+from .loader import SEVERITY, Rule, RuleBase, Text
+
+if TYPE_CHECKING:
+    from .evaluate import Evaluation
+
+DISCLAIMER = Text(
+    "Beslissingsondersteuning, geen juridisch advies en geen besluit van een bevoegd gezag. "
+    "Controleer de geciteerde bronnen en vraag het bevoegd gezag om een besluit.",
+    "Decision support, not legal advice and not a decision of a competent authority. "
+    "Check the cited sources and ask the competent authority for a decision.",
+)
+VERDICT_WORDS = {
+    "allowed": Text("toegestaan", "allowed"),
+    "conditional": Text("voorwaardelijk toegestaan", "conditional"),
+    "prohibited": Text("verboden", "prohibited"),
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: Text
+    status: str
+    description: Text
+    source: str | None
+
+
+def _max_effect(effects: list[str]) -> str:
+    return max(effects, key=SEVERITY.__getitem__, default="allowed")
+
+
+def applies(base: RuleBase, statuses: dict[str, Truth]) -> dict[str, Truth]:
+    """Whether each rule applies, in default logic over three-valued conditions.
+
+    A rule applies when its condition holds and none of its exceptions is
+    *established*: an exception defeats a rule only once it definitely applies
+    ("nee, tenzij": the licence must be shown). An exception that may apply
+    leaves the rule standing and is reported as a way the verdict could fall.
+    """
+    memo: dict[str, Truth] = {}
+
+    def value(rid: str) -> Truth:
+        if rid not in memo:
+            own = statuses[rid]
+            if own is False or any(value(e) is True for e in base.rules[rid].exceptions):
+                memo[rid] = False
+            else:
+                memo[rid] = own
+        return memo[rid]
+
+    return {rid: value(rid) for rid in base.rules}
+
+
+def may_be_defeated(base: RuleBase, status: dict[str, Truth], rid: str) -> list[str]:
+    """Exceptions of a rule that may apply (their facts are unknown)."""
+    return [e for e in base.rules[rid].exceptions if status[e] is None]
+
+
+def citation_json(base: RuleBase, c: Any) -> dict[str, Any]:
+    src = base.sources[c.source]
+    art = src.articles[c.article]
+    return {
+        "source": src.id,
+        "source_title": src.title.as_dict(),
+        "citation": src.citation,
+        "article": c.article,
+        "article_summary": art.summary.as_dict(),
+        "identifier": src.identifier,
+        "url": art.url or src.url,
+        "quote": c.quote or art.quote,
+        "binding": src.binding,
+        "verified": art.verified and src.verification in ("primary", "official"),
+    }
+
+
+def _fact_values(rule: Rule, known: dict[str, Any]) -> dict[str, Any]:
+    return {f: known.get(f, "unknown") for f in sorted(rule.facts)}
+
+
+def ground_json(base: RuleBase, rule: Rule, known: dict[str, Any], status: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "rule": rule.id,
+        "status": status,
+        "title": rule.title.as_dict(),
+        "domain": rule.domain,
+        "effect": rule.effect,
+        "facts": _fact_values(rule, known),
+        "citations": [citation_json(base, c) for c in rule.citations],
+    }
+    if rule.derives:
+        out["derives"] = rule.derives
+    if rule.explanation:
+        out["explanation"] = rule.explanation.as_dict()
+    if rule.open_norm:
+        out["open_norm"] = rule.open_norm.as_dict()
+    if rule.exceptions:
+        out["exceptions"] = list(rule.exceptions)
+    return out
+
+
+def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: dict[str, Truth],
+                   seen: set[str] | None = None) -> set[str]:
+    """The unknown proposal facts behind a rule, through unknown derived facts and exceptions."""
+    seen = seen if seen is not None else set()
+    if rule.id in seen:
+        return set()
+    seen.add(rule.id)
+    out: set[str] = set()
+    derived_rules = base.derived_facts()
+    for f in rule.facts:
+        if f in derived_rules:
+            if derived.get(f) is None:
+                for r in derived_rules[f]:
+                    out |= unknown_inputs(base, r, known, derived, seen)
+        elif f not in known:
+            out.add(f)
+    for ex in rule.exceptions:
+        out |= unknown_inputs(base, base.rules[ex], known, derived, seen)
+    return out
+
+
+def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: str,
+                  scenario: Scenario | None) -> dict[str, Any]:
+    known = dict(ev.facts)
+    known.update({k: v for k, v in ev.derived.items() if v is not None})
+    status = applies(base, ev.statuses)
+    in_force = [r for r in base.rules.values() if r.in_force(ev.as_of)]
+    verdict_rules = [r for r in in_force if r.effect != "derive"]
+    definite = [r for r in verdict_rules if status[r.id] is True]
+    possible = [r for r in verdict_rules if status[r.id] is None]
+    verdict = _max_effect([r.effect for r in definite])
+    could_become = _max_effect([verdict] + [r.effect for r in possible])
+    shaky = {r.id: may_be_defeated(base, status, r.id) for r in definite}
+    floor = _max_effect([r.effect for r in definite if not shaky[r.id]])
+
+    def order(r: Rule) -> tuple[int, str]:
+        return (-SEVERITY.get(r.effect, -1), r.id)
+
+    classified = [r for r in in_force if r.effect == "derive" and ev.statuses[r.id] is True]
+    grounds = [ground_json(base, r, known, "applies") for r in sorted(definite, key=order)]
+    grounds += [ground_json(base, r, known, "applies") for r in sorted(classified, key=lambda r: r.id)]
+    possible_grounds = [ground_json(base, r, known, "may_apply") for r in sorted(possible, key=order)]
+    defeated = [
+        {"rule": r.id, "title": r.title.as_dict(),
+         "by": [e for e in r.exceptions if status[e] is True]}
+        for r in sorted(verdict_rules, key=order)
+        if ev.statuses[r.id] is True and status[r.id] is False
+    ]
+    conditions = [
+        {"rule": r.id, "what": c.what.as_dict(), "authority": c.authority.as_dict(),
+         "citation": citation_json(base, c.citation)}
+        for r in sorted(definite, key=order) if r.effect == "conditional" for c in r.conditions
+    ]
+    questions_by_fact: dict[str, dict[str, Any]] = {}
+    for r in sorted(possible, key=order):
+        if SEVERITY[r.effect] <= SEVERITY[verdict]:
+            continue
+        for f in sorted(unknown_inputs(base, r, known, ev.derived)):
+            q = questions_by_fact.setdefault(f, {
+                "fact": f, "question": base.questions[f].as_dict(), "could_lead_to": r.effect, "rules": [],
+            })
+            q["rules"].append(r.id)
+            q["could_lead_to"] = _max_effect([q["could_lead_to"], r.effect])
+    for r in sorted(definite, key=order):
+        # Unknown exceptions of the rules that set the verdict: answering them could lower it.
+        if not shaky[r.id] or SEVERITY[r.effect] < SEVERITY[verdict]:
+            continue
+        for ex in shaky[r.id]:
+            for f in sorted(unknown_inputs(base, base.rules[ex], known, ev.derived)):
+                q = questions_by_fact.setdefault(f, {
+                    "fact": f, "question": base.questions[f].as_dict(), "could_lead_to": floor, "rules": [],
+                })
+                q["rules"].append(ex)
+    questions = sorted(
+        questions_by_fact.values(),
+        key=lambda q: (-SEVERITY[q["could_lead_to"]], -len(q["rules"]), q["fact"]),
+    )
+    open_norms = [
+        {"rule": r.id, "status": "applies" if status[r.id] is True else "may_apply",
+         "norm": r.open_norm.as_dict()}
+        for r in sorted(definite + possible, key=order) if r.open_norm
+    ]
+    domains = sorted({r.domain for r in in_force})
+    words = VERDICT_WORDS[verdict]
+    summary = Text(
+        f"Op grond van de gegeven feiten: {words.nl}."
+        + ("" if verdict == could_become else f" Onvolledig: kan {VERDICT_WORDS[could_become].nl} worden.")
+        + ("" if verdict == floor else f" Met de ontbrekende gegevens kan het ook {VERDICT_WORDS[floor].nl} worden."),
+        f"On the facts given: {words.en}."
+        + ("" if verdict == could_become else f" Incomplete: could become {VERDICT_WORDS[could_become].en}.")
+        + ("" if verdict == floor else f" With the missing facts it could also become {VERDICT_WORDS[floor].en}."),
+    )
+    return {
+        "verdict": verdict,
+        "complete": floor == verdict == could_become,
+        "could_become": could_become,
+        "could_fall_to": floor,
+        "summary": summary.get(lang),
+        "grounds": grounds,
+        "possible_grounds": possible_grounds,
+        "defeated": defeated,
+        "conditions": conditions,
+        "questions": questions,
+        "open_norms": open_norms,
+        "derived": {k: ev.derived[k] for k in sorted(ev.derived)},
+        "checked": {"domains": domains, "rules": len(in_force)},
+        "trace": ev.trace,
+        "ruleset": {
+            "hash": base.digest,
+            "as_of": ev.as_of.isoformat(),
+            "scenario": None if scenario is None else {
+                "id": scenario.id, "title": scenario.title.as_dict(), "status": scenario.status,
+                "source": scenario.source, "is_current_law": False,
+            },
+            "engine_version": engine_version,
+            "rules_in_force": len(in_force),
+        },
+        "lang": lang,
+        "disclaimer": DISCLAIMER.as_dict(),
+    }
