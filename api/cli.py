@@ -138,6 +138,8 @@ def cmd_rules_lint(args: argparse.Namespace) -> int:
 # -- casebase --------------------------------------------------------------------------------
 def _progress_bar(total: int) -> Callable[[int], None]:
     stream = sys.stderr
+    if not stream.isatty():
+        return lambda done: None
     width = 30
 
     def show(done: int) -> None:
