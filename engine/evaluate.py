@@ -16,6 +16,7 @@ import orjson
 from . import reference
 from .compiler import CompiledRuleBase, compile_rule_base
 from .conditions import Truth
+from .explain import Explainer
 from .facts import flatten
 from .host import SID, DurableHost, EngineError
 from .loader import RuleBase
@@ -50,6 +51,7 @@ class Engine:
         self.check_reference = check_reference
         self.host = host or DurableHost()
         self.compiled: CompiledRuleBase = compile_rule_base(base, name)
+        self.explainer = Explainer(base)
         warm = orjson.dumps({"kind": "proposal", "as_of": 19000101, "sid": SID}).decode()
         for stratum in self.compiled.strata:
             for shard in stratum.shards:
@@ -132,4 +134,4 @@ class Engine:
             proposal = Proposal.model_validate(proposal)
         result = self.evaluate_facts(flatten(proposal), on)
         return build_verdict(self.base, result, lang=lang, engine_version=ENGINE_VERSION,
-                             scenario=self.scenario)
+                             scenario=self.scenario, explainer=self.explainer)

@@ -218,7 +218,8 @@ def load_rule_base(directory: Path | None = None) -> RuleBase:
 
     sources = _sources(special("sources.yaml", "sources.schema.json"))
     lists = _lists(special("lists.yaml", "lists.schema.json"), sources)
-    questions = {k: Text(v["nl"], v["en"]) for k, v in special("questions.yaml", "questions.schema.json")["questions"].items()}
+    question_doc = special("questions.yaml", "questions.schema.json")
+    questions = {k: Text(v["nl"], v["en"]) for k, v in question_doc["questions"].items()}
 
     rule_docs: list[tuple[str, Any]] = []
     for path in sorted(directory.glob("*.yaml")):
@@ -285,7 +286,7 @@ def build_rule_base(
             rules[rid] = _rule(raw, doc["domain"], fname, tree)
     facts = dict(base_facts())
     _check_derived(rules, facts)
-    for fname, doc in rule_docs:
+    for _fname, doc in rule_docs:
         for i, raw in enumerate(doc["rules"]):
             _check_rule(rules[raw["id"]], raw, f"/rules/{i}", rules, sources, facts, questions, list_values)
     _check_exception_cycles(rules)

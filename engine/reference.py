@@ -23,10 +23,6 @@ def rule_statuses(base: RuleBase, facts: Mapping[str, Any], on: date) -> tuple[d
     derived: dict[str, Truth] = {}
     in_force = {rid: r.in_force(on) for rid, r in base.rules.items()}
 
-    class Facts(dict):
-        def __missing__(self, key: str) -> Any:
-            raise KeyError(key)
-
     def value(name: str) -> Truth:
         if name not in derived:
             results = [kleene(r.when, view) for r in derived_rules[name] if in_force[r.id]]

@@ -24,6 +24,7 @@ from .loader import SEVERITY, Rule, RuleBase, Text
 
 if TYPE_CHECKING:
     from .evaluate import Evaluation
+    from .explain import Explainer
 
 DISCLAIMER = Text(
     "Beslissingsondersteuning, geen juridisch advies en geen besluit van een bevoegd gezag. "
@@ -142,7 +143,7 @@ def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: d
 
 
 def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: str,
-                  scenario: Scenario | None) -> dict[str, Any]:
+                  scenario: Scenario | None, explainer: Explainer | None = None) -> dict[str, Any]:
     known = dict(ev.facts)
     known.update({k: v for k, v in ev.derived.items() if v is not None})
     status = applies(base, ev.statuses)
@@ -203,6 +204,19 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
         for r in sorted(definite + possible, key=order) if r.open_norm
     ]
     domains = sorted({r.domain for r in in_force})
+    if not definite:
+        # An allowed verdict says what was checked.
+        grounds.insert(0, {
+            "rule": "_checked", "status": "checked",
+            "title": Text(
+                f"Geen van de {len(in_force)} geldende regels verbiedt dit voorstel of stelt er voorwaarden aan "
+                f"op grond van de gegeven feiten (getoetst: {', '.join(domains)})",
+                f"None of the {len(in_force)} rules in force prohibits or conditions this proposal on the facts "
+                f"given (checked: {', '.join(domains)})",
+            ).as_dict(),
+            "domain": "all", "effect": "allowed", "facts": {}, "citations": [],
+        })
+    changes = explainer.changes(ev.facts, ev.statuses, ev.as_of, verdict, applies) if explainer else []
     words = VERDICT_WORDS[verdict]
     summary = Text(
         f"Op grond van de gegeven feiten: {words.nl}."
@@ -224,6 +238,7 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
         "conditions": conditions,
         "questions": questions,
         "open_norms": open_norms,
+        "changes": changes,
         "derived": {k: ev.derived[k] for k in sorted(ev.derived)},
         "checked": {"domains": domains, "rules": len(in_force)},
         "trace": ev.trace,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from biotoets.api.batch import evaluate_many, summarize
 from biotoets.api.generate import generate_proposals
 from biotoets.engine.evaluate import Engine

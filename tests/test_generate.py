@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from biotoets.api.generate import ProposalGenerator, generate_proposals
 from biotoets.engine.facts import flatten
 from biotoets.engine.loader import load_rule_base
