@@ -1,0 +1,34 @@
+"""Every case in the case base is a specification: the engine must give the verdict the law gives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from biotoets.api.casebase import check_case, load_cases
+from biotoets.api.inputs import to_proposal
+
+from .conftest import TODAY
+
+CASES = load_cases()
+VERDICT_SCHEMA = Draft202012Validator(
+    json.loads((Path(__file__).resolve().parents[1] / "schemas" / "verdict.schema.json").read_text(encoding="utf-8"))
+)
+
+
+def test_case_base_size_and_spread():
+    assert len(CASES) >= 40
+    verdicts = {c.expected["verdict"] for c in CASES}
+    assert verdicts == {"allowed", "conditional", "prohibited"}
+    assert any(c.as_of for c in CASES), "some cases look at the law of a past date"
+    assert any(c.expected.get("questions") for c in CASES), "some cases are incomplete and expect questions"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.scenario is None], ids=lambda c: c.id)
+def test_case(engine, case):
+    verdict = engine.evaluate(to_proposal(case.proposal), case.as_of or TODAY)
+    assert check_case(case, verdict) == []
+    VERDICT_SCHEMA.validate(verdict)
