@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint casebase bench clean services
+.PHONY: run test install lint casebase bench clean services test-py312
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,20 @@ test: install services
 	$(BIN)/python -m pytest -q
 	$(BIN)/biotoets rules lint
 	$(BIN)/biotoets casebase run --coverage --quiet
+
+# The engine must also work on Python 3.12: run its tests there when the interpreter exists.
+PY312 := $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12 2>/dev/null); do \
+	$$p -c 'import sys' >/dev/null 2>&1 && echo $$p && break; done)
+test-py312:
+ifdef PY312
+	$(PY312) -m venv .venv312
+	.venv312/bin/pip install -q --upgrade pip
+	CPPFLAGS=-O2 .venv312/bin/pip install -q --no-cache-dir --no-binary durable-rules durable-rules==2.0.28
+	.venv312/bin/pip install -q -e '.[test]'
+	.venv312/bin/python -m pytest -q -p no:cacheprovider tests/test_engine.py tests/test_compiler.py tests/test_loader.py tests/test_casebase.py tests/test_properties.py
+else
+	@echo "python3.12 not found: the Python 3.12 engine run is left out on this machine"
+endif
 
 bench: install
 	$(BIN)/python -m bench
