@@ -1,0 +1,516 @@
+"""The FastAPI application: routes under /v1, health, errors as problem+json.
+
+``create_app()`` is the factory uvicorn calls in each worker process. Its
+lifespan opens the database (migrating it if allowed), compiles the rules on
+the process's engine thread and builds the catalogue; requests then only
+parse, send the proposal to the engine thread, and store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from biotoets.engine.evaluate import ENGINE_VERSION
+from biotoets.engine.host import EngineError
+
+from . import checks
+from . import db as dbm
+from .auth import KeyCache, Principal, Role
+from .catalogue import Catalogue
+from .engine_service import EngineNotReady, EngineService
+from .models import (
+    Check,
+    CheckPage,
+    Health,
+    ProblemTypeDoc,
+    Ready,
+    RuleDocument,
+    RuleList,
+    SourceList,
+)
+from .openapi import SECURITY_SCHEME, build_openapi, load_schema, problem_responses, proposal_body
+from .problems import TYPES, Problem, problem_response
+from .receive import ReceivedProposal, choose_lang, receive_proposal, today
+from .settings import Settings
+
+log = logging.getLogger("biotoets.api")
+
+DESCRIPTION = """\
+Pre-check a biotechnology proposal under Dutch and EU law: **allowed**, **conditional** or **prohibited**,
+with the legal grounds cited article by article, the conditions to fulfil and the questions still open.
+
+**Decision support, not legal advice.** Every verdict carries a disclaimer; ask the competent authority
+for a decision.
+
+Authenticate with `Authorization: Bearer <key>`; keys are made with `biotoets keys create --role ROLE --name NAME`.
+Errors are RFC 9457 problem documents (`application/problem+json`).
+"""
+
+JSON = "application/json"
+Lang = Literal["en", "nl"]
+Effect = Literal["allowed", "conditional", "prohibited"]
+CheckStatus = Literal["submitted", "in_review", "confirmed", "overridden", "information_requested"]
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    service: EngineService
+    keys: KeyCache
+    db: dbm.Database | None = None
+    catalogue: Catalogue | None = None
+    schemas: dict[str, bytes] = field(default_factory=dict)
+    revision: str = ""
+
+
+def state_of(request: Request) -> AppState:
+    return request.app.state.biotoets  # type: ignore[no-any-return]
+
+
+def json_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status_code=status, media_type=JSON, headers=headers)
+
+
+# -- authentication ----------------------------------------------------------------------------
+def bearer_key(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Problem("unauthenticated", "The Authorization header must be 'Bearer <key>'.",
+                      headers={"WWW-Authenticate": 'Bearer realm="biotoets"'})
+    return key.strip()
+
+
+async def principal_of(request: Request, optional: bool = False) -> Principal | None:
+    key = bearer_key(request)
+    if key is None:
+        if optional:
+            return None
+        raise Problem("unauthenticated", "This request needs an API key: send 'Authorization: Bearer <key>'.",
+                      headers={"WWW-Authenticate": 'Bearer realm="biotoets"'})
+    st = state_of(request)
+    if st.db is None:
+        raise Problem("unavailable", "The server is starting; try again shortly.", headers={"Retry-After": "1"})
+    principal = await st.keys.resolve(key, st.db)
+    if principal is None:
+        raise Problem("unauthenticated", "The API key is not valid (mistyped, unknown or revoked).",
+                      headers={"WWW-Authenticate": 'Bearer realm="biotoets", error="invalid_token"'})
+    return principal
+
+
+def requires(*roles: Role, open_setting: str | None = None) -> Callable[[Request], Awaitable[Principal | None]]:
+    """A dependency that admits the given roles (and, if the setting is on, callers without a key)."""
+
+    async def dependency(request: Request) -> Principal | None:
+        optional = bool(open_setting and getattr(state_of(request).settings, open_setting))
+        principal = await principal_of(request, optional=optional)
+        if principal is None:
+            return None
+        if principal.role not in roles:
+            may = " or ".join(r.value for r in roles)
+            raise Problem("forbidden", f"A key with role {principal.role.value!r} may not do this; "
+                          f"it needs role {may}.")
+        return principal
+
+    return dependency
+
+
+any_role = requires(Role.applicant, Role.assessor, Role.admin, open_setting="open_evaluations")
+applicant = requires(Role.applicant)
+reader = requires(Role.applicant, Role.assessor)
+any_key = requires(Role.applicant, Role.assessor, Role.admin)
+
+
+def secured(optional: bool = False) -> dict[str, Any]:
+    return {"security": [{SECURITY_SCHEME: []}] + ([{}] if optional else [])}
+
+
+# -- the service's pieces, from request state ---------------------------------------------------
+def database(request: Request) -> dbm.Database:
+    st = state_of(request)
+    if st.db is None:
+        raise Problem("unavailable", "The database is not open yet.", headers={"Retry-After": "1"})
+    return st.db
+
+
+def catalogue(request: Request) -> Catalogue:
+    st = state_of(request)
+    if st.catalogue is None:
+        raise Problem("unavailable", "The rules are not loaded yet.", headers={"Retry-After": "1"})
+    return st.catalogue
+
+
+async def evaluate(request: Request, received: ReceivedProposal, as_of: dt.date | None,
+                   lang: str) -> dict[str, Any]:
+    try:
+        return await state_of(request).service.evaluate(received.proposal, as_of or today(), lang)
+    except EngineNotReady:
+        raise Problem("unavailable", "The rules are still being compiled; try again shortly.",
+                      headers={"Retry-After": "1"}) from None
+    except EngineError as exc:
+        raise InternalFault("the engine gave no verdict", exc) from exc
+
+
+class InternalFault(Exception):
+    """A failure inside the server (logged with a correlation id; the caller gets a 500 problem)."""
+
+    def __init__(self, what: str, cause: BaseException | None = None) -> None:
+        super().__init__(what)
+        self.cause = cause
+
+
+AsOf = Annotated[dt.date | None, Query(description="Apply the law of this date (YYYY-MM-DD); default: today "
+                                                   "in the Netherlands.")]
+LangQ = Annotated[Lang | None, Query(description="Language of the verdict's texts; default: from "
+                                                 "Accept-Language, else English.")]
+COMMON_PROBLEMS = (400, 401, 403, 413, 415, 422, 500, 503)
+
+
+# -- routes ----------------------------------------------------------------------------------
+def add_routes(app: FastAPI) -> None:
+    @app.post(
+        "/v1/evaluations", tags=["evaluate"], summary="Evaluate a proposal (nothing is stored)",
+        response_model=None, status_code=200,
+        responses={200: {"description": "The verdict.", "content": {JSON: {"schema": {
+            "$ref": "#/components/schemas/Verdict"}}}}, **problem_responses(*COMMON_PROBLEMS)},
+        openapi_extra={**proposal_body("The proposal, as JSON (or YAML)."), **secured(optional=True)},
+    )
+    async def post_evaluation(request: Request, principal: Annotated[Principal | None, Depends(any_role)],
+                              as_of: AsOf = None, lang: LangQ = None) -> Response:
+        """Evaluate a proposal against the law of a date and return the verdict. Nothing is stored.
+
+        Every role may evaluate; the server can be configured to allow this without a key.
+        """
+        received = await receive_proposal(request, state_of(request).settings.max_body_bytes)
+        chosen = choose_lang(lang, request.headers.get("accept-language"))
+        verdict = await evaluate(request, received, as_of, chosen)
+        return json_response(orjson.dumps(verdict), headers={"Content-Language": chosen})
+
+    @app.post(
+        "/v1/checks", tags=["checks"], summary="Evaluate a proposal and store it as a check",
+        response_model=None, status_code=201,
+        responses={201: {"model": Check, "description": "The stored check, committed before this response.",
+                         "headers": {"Location": {"description": "The check's address.",
+                                                  "schema": {"type": "string"}}}},
+                   **problem_responses(*COMMON_PROBLEMS)},
+        openapi_extra={**proposal_body("The proposal, as JSON (or YAML)."), **secured()},
+    )
+    async def post_check(request: Request, principal: Annotated[Principal, Depends(applicant)],
+                         as_of: AsOf = None, lang: LangQ = None) -> Response:
+        """Evaluate a proposal and store it, with its verdict, ruleset hash, engine version and date.
+
+        Only applicants create checks; the check belongs to the key that created it.
+        """
+        st = state_of(request)
+        received = await receive_proposal(request, st.settings.max_body_bytes)
+        chosen = choose_lang(lang, request.headers.get("accept-language"))
+        verdict = await evaluate(request, received, as_of, chosen)
+        new = checks.NewCheck(principal, received.raw, received.media_type, received.document, verdict, chosen)
+        stored = await asyncio.to_thread(checks.create, database(request), new)
+        return json_response(stored.document(), 201, headers={
+            "Location": f"/v1/checks/{stored.id}", "Content-Language": chosen})
+
+    @app.get(
+        "/v1/checks/{check_id}", tags=["checks"], summary="Get a stored check",
+        response_model=None, responses={200: {"model": Check, "description": "The check."},
+                                        **problem_responses(401, 404, 500, 503)},
+        openapi_extra=secured(),
+    )
+    async def get_check(request: Request, check_id: str,
+                        principal: Annotated[Principal, Depends(any_key)]) -> Response:
+        """A check, for its owner or an assessor. Anyone else is told it does not exist (404)."""
+        if len(check_id) > 36:
+            raise Problem("not-found", "There is no check with this id that your key may see.")
+        stored = await asyncio.to_thread(checks.get, database(request), check_id, principal)
+        if stored is None:
+            raise Problem("not-found", "There is no check with this id that your key may see.")
+        return json_response(stored.document(), headers={"Content-Language": stored.lang})
+
+    @app.get(
+        "/v1/checks", tags=["checks"], summary="List checks, newest first",
+        response_model=None, responses={200: {"model": CheckPage, "description": "One page of checks."},
+                                        **problem_responses(400, 401, 403, 500, 503)},
+        openapi_extra=secured(),
+    )
+    async def list_checks(
+        request: Request, principal: Annotated[Principal, Depends(reader)],
+        verdict: Annotated[Effect | None, Query(description="Only checks with this verdict.")] = None,
+        status: Annotated[CheckStatus | None, Query(description="Only checks in this review status.")] = None,
+        limit: Annotated[int, Query(ge=1, le=100, description="Checks per page.")] = 20,
+        cursor: Annotated[str | None, Query(max_length=100, description="From a previous page's next_cursor.")] = None,
+    ) -> Response:
+        """An applicant's own checks (an assessor sees every check), paginated, filterable by verdict."""
+        before = None
+        if cursor is not None:
+            before = checks.decode_cursor(cursor)
+            if before is None:
+                raise Problem("malformed-request", "The cursor is not one this API gave out.",
+                              errors=[{"parameter": "cursor", "detail": "use next_cursor of the previous page"}])
+        items, last = await asyncio.to_thread(checks.list_page, database(request), principal, limit=limit,
+                                              before=before, verdict=verdict, status=status)
+        next_cursor = checks.encode_cursor(last) if last is not None else None
+        next_link = None
+        if next_cursor is not None:
+            params = {k: v for k, v in (("verdict", verdict), ("status", status)) if v}
+            params.update(limit=str(limit), cursor=next_cursor)
+            next_link = "/v1/checks?" + "&".join(f"{k}={v}" for k, v in params.items())
+        return json_response(orjson.dumps({"items": items, "next_cursor": next_cursor,
+                                           "links": {"next": next_link}}))
+
+    @app.get("/v1/rules", tags=["catalogue"], summary="The rules, with their citations",
+             response_model=None, responses={200: {"model": RuleList, "description": "Every rule."},
+                                             **problem_responses(400, 503)})
+    async def list_rules(
+        request: Request,
+        domain: Annotated[str | None, Query(max_length=100, description="Only rules of this domain.")] = None,
+        effect: Annotated[Literal["allowed", "conditional", "prohibited", "derive"] | None,
+                          Query(description="Only rules with this effect.")] = None,
+    ) -> Response:
+        """Every rule in the rule base: id, title, effect, validity and the articles it rests on. Public."""
+        cat = catalogue(request)
+        if domain is not None and domain not in cat.domains:
+            raise Problem("malformed-request", f"There is no domain {domain!r}.",
+                          errors=[{"parameter": "domain", "detail": "one of " + ", ".join(cat.domains)}])
+        return json_response(cat.rules_document(domain, effect))
+
+    @app.get("/v1/rules/{rule_id}", tags=["catalogue"], summary="One rule, as a lawyer reads it",
+             response_model=None, responses={200: {"model": RuleDocument, "description": "The rule."},
+                                             **problem_responses(404, 503)})
+    async def get_rule(request: Request, rule_id: str) -> Response:
+        """A rule with its condition, the facts it reads (with their questions), conditions, exceptions
+        and citations. Public."""
+        body = catalogue(request).rule_details.get(rule_id)
+        if body is None:
+            raise Problem("not-found", f"There is no rule {rule_id!r}; GET /v1/rules lists them.")
+        return json_response(body)
+
+    @app.get("/v1/sources", tags=["catalogue"], summary="The legal sources the rules cite",
+             response_model=None, responses={200: {"model": SourceList, "description": "Every source."},
+                                             **problem_responses(503)})
+    async def list_sources(request: Request) -> Response:
+        """Every law, regulation, treaty and policy document in the registry, with its articles. Public."""
+        return json_response(catalogue(request).sources)
+
+    schema_response = {"description": "A JSON Schema (draft 2020-12).",
+                       "content": {"application/schema+json": {"schema": {"type": "object"}}}}
+
+    @app.get("/v1/schemas/{name}", tags=["schemas"], summary="The JSON Schema of a proposal or a verdict",
+             response_model=None, responses={200: schema_response, **problem_responses(404)})
+    async def get_schema(request: Request, name: Literal["proposal", "verdict"]) -> Response:
+        """``proposal``: what to send. ``verdict``: what comes back. Public."""
+        body = state_of(request).schemas.get(name)
+        if body is None:
+            raise Problem("not-found", f"The {name} schema is not available on this server.")
+        return Response(body, media_type="application/schema+json")
+
+    @app.get("/healthz", tags=["health"], summary="The process is up", response_model=Health)
+    async def healthz() -> Response:
+        return json_response(b'{"status":"ok"}')
+
+    @app.get("/readyz", tags=["health"], summary="Rules compiled and database reachable",
+             response_model=None, responses={200: {"model": Ready, "description": "Ready."},
+                                             **problem_responses(503)})
+    async def readyz(request: Request) -> Response:
+        st = state_of(request)
+        if st.catalogue is None or not st.service.ready:
+            raise Problem("unavailable", "The rules are not compiled yet.", headers={"Retry-After": "1"})
+        db = database(request)
+        try:
+            await asyncio.to_thread(db.ping)
+        except Exception as exc:  # noqa: BLE001 - any failure means: not ready
+            log.warning("readiness: database unreachable: %s", exc)
+            raise Problem("unavailable", "The database cannot be reached.", headers={"Retry-After": "5"}) from None
+        return json_response(orjson.dumps({
+            "status": "ready", "ruleset": st.catalogue.ruleset,
+            "database": "sqlite" if db.is_sqlite else "postgresql", "schema_revision": st.revision,
+        }))
+
+    @app.get("/problems/{slug}", tags=["problems"], summary="What a problem type means",
+             response_model=ProblemTypeDoc, responses=problem_responses(404))
+    async def problem_type(slug: str) -> Response:
+        kind = TYPES.get(slug)
+        if kind is None:
+            raise Problem("not-found", f"There is no problem type {slug!r}.")
+        return json_response(orjson.dumps({"type": kind.uri, "title": kind.title, "status": kind.status,
+                                           "explanation": kind.explanation}))
+
+
+# -- errors --------------------------------------------------------------------------------------
+def _instance(request: Request) -> str:
+    return request.url.path
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, exc: Problem) -> Response:
+        return exc.response(_instance(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        errors = []
+        for e in exc.errors():
+            loc = [str(p) for p in e.get("loc", ())]
+            where = loc[0] if loc else ""
+            name = loc[1] if len(loc) > 1 else where
+            if where == "path":
+                return Problem("not-found", "There is nothing at this address.").response(_instance(request))
+            errors.append({"parameter": name, "detail": _param_message(e)})
+        names = ", ".join(sorted({e["parameter"] for e in errors}))
+        return Problem("malformed-request", f"Invalid query parameter(s): {names}.",
+                       errors=errors).response(_instance(request))
+
+    @app.exception_handler(OperationalError)
+    async def on_database_down(request: Request, exc: OperationalError) -> Response:
+        correlation = uuid.uuid4().hex
+        log.error("database error %s on %s %s: %s", correlation, request.method, request.url.path, exc)
+        return Problem("unavailable", "The database cannot be reached or is busy; nothing was stored. "
+                       "Try again shortly.", headers={"Retry-After": "2", "X-Correlation-ID": correlation},
+                       correlation_id=correlation).response(_instance(request))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated", 403: "forbidden",
+                413: "body-too-large", 415: "unsupported-media-type", 406: "not-acceptable"}.get(exc.status_code)
+        if slug is None:
+            slug = "malformed-request" if exc.status_code < 500 else "internal-error"
+        detail = {404: "There is nothing at this address.",
+                  405: f"{request.method} is not allowed here."}.get(exc.status_code, str(exc.detail))
+        return Problem(slug, detail, status=exc.status_code,
+                       headers=dict(exc.headers or {})).response(_instance(request))
+
+
+def _param_message(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
+        return "must be a date written YYYY-MM-DD"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '')}"
+    if kind in ("int_parsing", "int_type"):
+        return "must be a whole number"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}"
+    if kind == "string_too_long":
+        return f"is too long: at most {ctx.get('max_length')} characters"
+    return str(err.get("msg", "is invalid"))
+
+
+class CatchAll:
+    """Outermost guard: any failure becomes a 500 problem with a correlation id that is also logged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            return
+        except Exception as exc:  # noqa: BLE001 - the point of this guard
+            correlation = uuid.uuid4().hex
+            cause = exc.cause if isinstance(exc, InternalFault) and exc.cause else exc
+            log.error("internal error %s on %s %s: %s", correlation, scope.get("method"), scope.get("path"),
+                      exc, exc_info=cause)
+            if started:
+                return
+            body = Problem("internal-error", "The server failed to handle this request; nothing was stored. "
+                           f"Quote correlation id {correlation} when you report it.",
+                           correlation_id=correlation).body(scope.get("path"))
+            response = problem_response(body, 500, {"X-Correlation-ID": correlation})
+            await response(scope, receive, send)
+
+
+# -- the application -------------------------------------------------------------------------------
+def _startup(settings: Settings) -> tuple[dbm.Database, str]:
+    db = dbm.Database(settings.database_url)
+    if settings.migrate_on_start:
+        dbm.upgrade(db)
+    revision = dbm.current_revision(db) or ""
+    if revision != dbm.head_revision():
+        db.dispose()
+        raise RuntimeError(f"the database schema is at revision {revision or 'none'}, this server needs "
+                           f"{dbm.head_revision()}: run 'biotoets db upgrade'")
+    return db, revision
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The ASGI app (uvicorn calls this in every worker process)."""
+    settings = settings or Settings.from_env()
+    st = AppState(settings=settings, service=EngineService(settings.rules_dir),
+                  keys=KeyCache(settings.key_cache_seconds))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        st.db, st.revision = await asyncio.to_thread(_startup, settings)
+        try:
+            await st.service.start()
+            assert st.service.base is not None
+            st.catalogue = Catalogue.build(st.service.base, ENGINE_VERSION)
+            for name in ("proposal", "verdict"):
+                schema = load_schema(name)
+                if schema is not None:
+                    st.schemas[name] = orjson.dumps(schema, option=orjson.OPT_INDENT_2)
+            log.info("biotoets API ready: ruleset %s, %s", st.catalogue.ruleset["hash"][:12],
+                     "SQLite" if st.db.is_sqlite else "PostgreSQL")
+            yield
+        finally:
+            await st.service.stop()
+            st.db.dispose()
+            st.db = None
+            st.catalogue = None
+
+    app = FastAPI(
+        title="biotoets", version=ENGINE_VERSION, description=DESCRIPTION, lifespan=lifespan,
+        docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+        openapi_tags=[
+            {"name": "evaluate", "description": "Evaluate without storing."},
+            {"name": "checks", "description": "Stored checks: create, read, list."},
+            {"name": "catalogue", "description": "The rules and the legal sources they cite (public)."},
+            {"name": "schemas", "description": "JSON Schemas of proposals and verdicts (public)."},
+            {"name": "health", "description": "Liveness and readiness."},
+            {"name": "problems", "description": "Explanations of the error types."},
+        ],
+    )
+    app.state.biotoets = st
+    add_routes(app)
+    add_error_handlers(app)
+    app.add_middleware(CatchAll)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,188 @@
+"""API keys: creating them, storing them hashed, and recognising them on requests.
+
+A key looks like ``btk_<id>_<secret>``. The id is not secret: it names the
+key's row, so one argon2 verification suffices (argon2 is slow on purpose).
+Only an argon2id hash of the secret is stored; the key itself is shown once.
+
+A process remembers a verified key for ``key_cache_seconds`` (and a refused
+one as well, so a stream of wrong keys cannot keep the CPU busy with argon2);
+a revoked key is therefore refused within that many seconds in every process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Row
+
+from . import audit
+from .db import ApiKey, Database, utcnow
+
+PREFIX = "btk"
+# OWASP's recommended minimum for argon2id (19 MiB, 2 passes, 1 lane): slow for guessing, quick enough once.
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+class Role(StrEnum):
+    applicant = "applicant"
+    assessor = "assessor"
+    admin = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id (the owner of the checks it creates), its name and role."""
+
+    key_id: str
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: str
+    principal: Principal
+
+
+def _new_id() -> str:
+    return base64.b32encode(secrets.token_bytes(10)).decode().lower()  # 16 chars, no '_'
+
+
+def split_key(key: str) -> tuple[str, str] | None:
+    """(id, secret) of a well-formed key, else None."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != PREFIX or not parts[1] or len(parts[2]) < 20 or len(key) > 200:
+        return None
+    return parts[1], parts[2]
+
+
+def create_key(db: Database, role: Role | str, name: str, actor: str = "cli") -> NewKey:
+    """Create and store a key; the returned ``key`` is the only time its secret exists in the clear."""
+    role = Role(role)
+    name = name.strip()
+    if not name:
+        raise ValueError("a key needs a name (who or what uses it)")
+    if len(name) > 200:
+        raise ValueError("a key name is at most 200 characters")
+    key_id = _new_id()
+    secret = secrets.token_urlsafe(32)
+    with db.write() as conn:
+        conn.execute(insert(ApiKey).values(
+            id=key_id, name=name, role=role.value, secret_hash=_HASHER.hash(secret), created_at=utcnow(),
+        ))
+        audit.append(conn, actor=actor, action="key.created", subject=key_id,
+                     data={"key": key_id, "role": role.value, "name": name})
+    return NewKey(f"{PREFIX}_{key_id}_{secret}", Principal(key_id, name, role))
+
+
+def revoke_key(db: Database, key_id: str, actor: str = "cli") -> bool:
+    with db.write() as conn:
+        done = conn.execute(
+            update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow())
+        ).rowcount
+        if done:
+            audit.append(conn, actor=actor, action="key.revoked", subject=key_id, data={"key": key_id})
+    return bool(done)
+
+
+def list_keys(db: Database) -> list[Row[Any]]:
+    """Every key (id, name, role, created_at, revoked_at), oldest first; never the hash."""
+    with db.read() as conn:
+        return list(conn.execute(
+            select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.created_at, ApiKey.revoked_at)
+            .order_by(ApiKey.created_at, ApiKey.id)
+        ))
+
+
+def verify_key(db: Database, key: str) -> Principal | None:
+    """Look the key up by its id and check its secret against the stored hash (slow: argon2)."""
+    parts = split_key(key)
+    if parts is None:
+        return None
+    key_id, secret = parts
+    with db.read() as conn:
+        row = conn.execute(
+            select(ApiKey.name, ApiKey.role, ApiKey.secret_hash, ApiKey.revoked_at).where(ApiKey.id == key_id)
+        ).one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    try:
+        _HASHER.verify(row.secret_hash, secret)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    return Principal(key_id, row.name, Role(row.role))
+
+
+class KeyCache:
+    """Verified (and refused) keys of this process, for a short time, with one verification in flight per key."""
+
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: OrderedDict[bytes, tuple[float, Principal | None]] = OrderedDict()
+        self._pending: dict[bytes, asyncio.Future[Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _fingerprint(key: str) -> bytes:
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+
+    def get(self, key: str) -> tuple[bool, Principal | None]:
+        fp = self._fingerprint(key)
+        with self._lock:
+            hit = self._entries.get(fp)
+            if hit is None:
+                return False, None
+            if hit[0] < time.monotonic():
+                del self._entries[fp]
+                return False, None
+            return True, hit[1]
+
+    def put(self, key: str, principal: Principal | None) -> None:
+        if self.ttl <= 0:
+            return
+        fp = self._fingerprint(key)
+        with self._lock:
+            self._entries[fp] = (time.monotonic() + self.ttl, principal)
+            self._entries.move_to_end(fp)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    async def resolve(self, key: str, db: Database) -> Principal | None:
+        """The key's principal, from the cache or verified once in a worker thread.
+
+        The verification runs as its own task, shared by every request that
+        presents the same key meanwhile; a request that goes away does not stop it.
+        """
+        found, principal = self.get(key)
+        if found:
+            return principal
+        fp = self._fingerprint(key)
+        task = self._pending.get(fp)
+        if task is None:
+            task = asyncio.ensure_future(asyncio.to_thread(verify_key, db, key))
+            self._pending[fp] = task
+
+            def _done(t: asyncio.Future[Principal | None]) -> None:
+                self._pending.pop(fp, None)
+                if not t.cancelled() and t.exception() is None:
+                    self.put(key, t.result())
+
+            task.add_done_callback(_done)
+        return await asyncio.shield(task)

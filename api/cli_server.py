@@ -1,0 +1,247 @@
+"""CLI commands for the server: ``serve``, ``keys create|list|revoke``, ``db upgrade|current``, ``audit verify``.
+
+Each command reads the database from ``DATABASE_URL`` (default: the SQLite
+file ``./var/biotoets.db``) and creates or migrates it first, so
+``biotoets keys create`` works on a fresh clone before the first ``serve``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from .cli import EXIT_PROBLEMS, CliError
+from .settings import Settings, SettingsError
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if getattr(args, "database_url", None):
+        os.environ["DATABASE_URL"] = args.database_url
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _open(args: argparse.Namespace, migrate: bool = True):  # type: ignore[no-untyped-def]
+    from . import db as dbm
+
+    settings = _settings(args)
+    try:
+        return dbm.open_database(settings, migrate=migrate)
+    except SQLAlchemyError as exc:
+        raise CliError(f"cannot open the database {_safe_url(settings.database_url)}: "
+                       f"{str(exc).splitlines()[0]}") from None
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only for a message
+        return "(unparsable DATABASE_URL)"
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        return "cli"
+
+
+# -- serve ---------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from . import db as dbm
+
+    if args.open_evaluations:
+        os.environ["BIOTOETS_OPEN_EVALUATIONS"] = "true"
+    rules = getattr(args, "rules", None)
+    if rules:
+        os.environ["BIOTOETS_RULES_DIR"] = os.path.abspath(rules)
+    db = _open(args)  # migrate once here, before any worker starts
+    before_after = dbm.current_revision(db)
+    db.dispose()
+    os.environ["BIOTOETS_MIGRATE_ON_START"] = "false"
+    settings = _settings(args)
+    print(f"biotoets: serving on http://{args.host}:{args.port} ({args.workers} worker"
+          f"{'s' if args.workers != 1 else ''}, {'SQLite' if settings.is_sqlite else 'PostgreSQL'} "
+          f"{_safe_url(settings.database_url)}, schema {before_after}); API docs at /docs", file=sys.stderr)
+    uvicorn.run(
+        "biotoets.api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+        loop="uvloop", http="httptools", access_log=args.access_log, log_level=args.log_level,
+        proxy_headers=False, server_header=False, backlog=2048,
+    )
+    return 0
+
+
+# -- keys ----------------------------------------------------------------------------------------
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from .auth import create_key
+
+    db = _open(args)
+    try:
+        new = create_key(db, args.role, args.name, actor=_actor())
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        db.dispose()
+    print(new.key)
+    sys.stdout.flush()
+    print(f"biotoets: created {new.principal.role.value} key {new.principal.key_id} for {new.principal.name!r}. "
+          "It is shown only this once: store it now.", file=sys.stderr)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from .auth import list_keys
+
+    db = _open(args)
+    try:
+        keys = list_keys(db)
+    finally:
+        db.dispose()
+    for k in keys:
+        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        print(f"{k.id}  {k.role:<9}  {state:<18}  {k.name}")
+    print(f"{len(keys)} key(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from .auth import revoke_key, split_key
+
+    key_id = args.key_id
+    parts = split_key(key_id)
+    if parts is not None:  # a whole key was pasted: use its id
+        key_id = parts[0]
+    db = _open(args)
+    try:
+        done = revoke_key(db, key_id, actor=_actor())
+    finally:
+        db.dispose()
+    if not done:
+        raise CliError(f"no active key with id {key_id!r} (see 'biotoets keys list')")
+    print(f"biotoets: revoked key {key_id}; servers refuse it within their key cache time.", file=sys.stderr)
+    return 0
+
+
+# -- db ------------------------------------------------------------------------------------------
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from . import db as dbm
+
+    db = _open(args, migrate=False)
+    try:
+        before, after = dbm.upgrade(db)
+    except SQLAlchemyError as exc:
+        raise CliError(f"the upgrade failed: {str(exc).splitlines()[0]}") from None
+    finally:
+        db.dispose()
+    if before == after:
+        print(f"database is up to date (revision {after})")
+    else:
+        print(f"database upgraded from revision {before or 'none (empty)'} to {after}")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    from . import db as dbm
+
+    db = _open(args, migrate=False)
+    try:
+        current = dbm.current_revision(db)
+    finally:
+        db.dispose()
+    head = dbm.head_revision()
+    print(f"revision {current or 'none (empty database)'}; newest {head}"
+          + ("" if current == head else " -- run 'biotoets db upgrade'"))
+    return 0 if current == head else EXIT_PROBLEMS
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from . import audit
+
+    db = _open(args)
+    try:
+        report = audit.verify(db)
+    finally:
+        db.dispose()
+    for p in report.problems:
+        print(p)
+    print(f"audit log: {report.records} record(s), head {report.head[:16]}: "
+          + ("intact" if report.ok else f"{len(report.problems)} problem(s)"))
+    return 0 if report.ok else EXIT_PROBLEMS
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number (1-65535)")
+    return value
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("use 1 to 64 workers")
+    return value
+
+
+def _db_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--database-url", metavar="URL",
+                   help="database (default: $DATABASE_URL, else sqlite:///./var/biotoets.db)")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="serve the HTTP API (SQLite by default; DATABASE_URL for PostgreSQL)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=_workers, default=1, help="worker processes (default 1)")
+    p.add_argument("--open-evaluations", action="store_true",
+                   help="allow POST /v1/evaluations without an API key")
+    p.add_argument("--access-log", action="store_true", help="log every request")
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    _db_option(p)
+    p.set_defaults(func=cmd_serve)
+
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_cmd", metavar="ACTION")
+    keys.required = True
+    p = keys.add_parser("create", help="create a key; prints it once, alone on a line")
+    p.add_argument("--role", required=True, choices=("applicant", "assessor", "admin"))
+    p.add_argument("--name", required=True, help="who or what uses the key")
+    _db_option(p)
+    p.set_defaults(func=cmd_keys_create)
+    p = keys.add_parser("list", help="list keys (ids, roles, names; never secrets)")
+    _db_option(p)
+    p.set_defaults(func=cmd_keys_list)
+    p = keys.add_parser("revoke", help="revoke a key by its id")
+    p.add_argument("key_id", metavar="KEY_ID")
+    _db_option(p)
+    p.set_defaults(func=cmd_keys_revoke)
+
+    dbp = sub.add_parser("db", help="database schema").add_subparsers(dest="db_cmd", metavar="ACTION")
+    dbp.required = True
+    p = dbp.add_parser("upgrade", help="create the database or migrate it to the newest schema")
+    _db_option(p)
+    p.set_defaults(func=cmd_db_upgrade)
+    p = dbp.add_parser("current", help="show the schema revision; non-zero exit if an upgrade is due")
+    _db_option(p)
+    p.set_defaults(func=cmd_db_current)
+
+    aud = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_cmd", metavar="ACTION")
+    aud.required = True
+    p = aud.add_parser("verify", help="check the audit log's hash chain; non-zero exit if it is broken")
+    _db_option(p)
+    p.set_defaults(func=cmd_audit_verify)

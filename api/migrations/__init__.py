@@ -1,0 +1,1 @@
+"""Alembic migrations of the biotoets database (shipped as package data; run by ``biotoets db upgrade``)."""

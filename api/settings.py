@@ -1,0 +1,91 @@
+"""Settings of the HTTP service, read from the environment.
+
+Every setting has a safe default, so ``biotoets serve`` works on a fresh
+clone with no configuration at all: an SQLite file under ``./var/``, keys
+required on every endpoint that evaluates or stores, a 1 MB body limit.
+
+Worker processes started by uvicorn read the same environment, which is why
+the CLI passes its options on as environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/biotoets.db"
+DEFAULT_MAX_BODY_BYTES = 1_000_000
+
+
+class SettingsError(ValueError):
+    """A setting in the environment has a value that cannot be used."""
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r}: use true or false")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: not a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r}: must be at least {minimum}")
+    return value
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the drivers we ship: psycopg 3 for PostgreSQL, the stdlib module for SQLite."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one server process needs to know."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    # Let POST /v1/evaluations (evaluate, store nothing) be called without a key.
+    open_evaluations: bool = False
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # How long a verified API key stays trusted in a process without checking its hash again.
+    key_cache_seconds: int = 60
+    # Run pending migrations when a process starts (``biotoets serve`` has already done so).
+    migrate_on_start: bool = True
+    rules_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        rules = env.get("BIOTOETS_RULES_DIR") or None
+        return cls(
+            database_url=normalise_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            open_evaluations=_flag(env, "BIOTOETS_OPEN_EVALUATIONS", False),
+            max_body_bytes=_int(env, "BIOTOETS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024),
+            key_cache_seconds=_int(env, "BIOTOETS_KEY_CACHE_SECONDS", 60, 0),
+            migrate_on_start=_flag(env, "BIOTOETS_MIGRATE_ON_START", True),
+            rules_dir=Path(rules) if rules else None,
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,135 @@
+"""Fixtures for the HTTP API: the real app over HTTP (TestClient) on SQLite and on PostgreSQL.
+
+Every test that takes ``api`` runs once per database. SQLite gets a fresh
+file per session; PostgreSQL (127.0.0.1:5432, database ``test``, as CI starts
+it) gets a fresh schema per session, dropped afterwards, so runs never collide.
+``BIOTOETS_TEST_DATABASES=sqlite`` leaves PostgreSQL out on a machine without it;
+otherwise a PostgreSQL that cannot be reached fails the run (it is never skipped).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from biotoets.api import auth
+from biotoets.api import db as dbm
+from biotoets.api.app import create_app
+from biotoets.api.settings import Settings
+
+from .helpers import OpenApi
+
+POSTGRES_URLS = [
+    os.environ.get("BIOTOETS_TEST_POSTGRES_URL", ""),
+    "postgresql+psycopg://root@127.0.0.1:5432/test",
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+]
+DATABASES = [d.strip() for d in os.environ.get("BIOTOETS_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
+
+def _postgres_base_url() -> str:
+    errors = []
+    for url in [u for u in POSTGRES_URLS if u]:
+        eng = create_engine(url)
+        try:
+            with eng.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return url
+        except Exception as exc:  # noqa: BLE001 - try the next user name
+            errors.append(f"{url}: {str(exc).splitlines()[0]}")
+        finally:
+            eng.dispose()
+    pytest.fail("PostgreSQL is not reachable (start it with .ci/services.sh, or set "
+                "BIOTOETS_TEST_DATABASES=sqlite to leave it out):\n" + "\n".join(errors))
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> Iterator[str]:
+    """A URL whose connections live in a fresh schema of the test database, dropped at the end."""
+    base = _postgres_base_url()
+    schema = f"biotoets_test_{secrets.token_hex(4)}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def database_url(kind: str, tmp: Path, request: pytest.FixtureRequest) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / 'biotoets.db'}"
+    return request.getfixturevalue("postgres_schema_url")
+
+
+@dataclass
+class Api:
+    """The running app, its database and a way to make keys."""
+
+    client: TestClient
+    db: dbm.Database
+    kind: str
+    settings: Settings
+
+    def key(self, role: str = "applicant", name: str = "test") -> str:
+        return auth.create_key(self.db, role, name).key
+
+    def headers(self, key: str | None = None, **extra: str) -> dict[str, str]:
+        h = {"Content-Type": "application/json", **extra}
+        if key is not None:
+            h["Authorization"] = f"Bearer {key}"
+        return h
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    kind = request.param
+    url = database_url(kind, tmp_path_factory.mktemp(f"api-{kind}"), request)
+    settings = Settings(database_url=url, key_cache_seconds=60)
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        # Every response any test receives is checked against the OpenAPI document.
+        spec = OpenApi(client.get("/openapi.json").json())
+
+        def validate(response: Any) -> None:
+            response.read()
+            spec.check(response)
+
+        client.event_hooks = {"request": [], "response": [validate]}
+        db = dbm.Database(url)
+        try:
+            yield Api(client, db, kind, settings)
+        finally:
+            db.dispose()
+
+
+@pytest.fixture(scope="session")
+def applicant_key(api: Api) -> str:
+    return api.key("applicant", "Lab A")
+
+
+@pytest.fixture(scope="session")
+def other_applicant_key(api: Api) -> str:
+    return api.key("applicant", "Lab B")
+
+
+@pytest.fixture(scope="session")
+def assessor_key(api: Api) -> str:
+    return api.key("assessor", "Permit office")
+
+
+@pytest.fixture(scope="session")
+def admin_key(api: Api) -> str:
+    return api.key("admin", "Operations")
