@@ -120,6 +120,11 @@ class Human(Strict):
         None, description="A pregnancy is to be established with the (modified) embryo or gametes."
     )
     embryo_source: EmbryoSource | None = Field(None, description="Where the embryos come from.")
+    embryonic_cells: bool | None = Field(
+        None,
+        description="Human embryonic cells are used (cells taken from an embryo, e.g. embryonic stem cells); "
+        "cells reprogrammed from adult tissue (iPS cells) are not counted here.",
+    )
     embryo_culture_days: int | None = Field(
         None, ge=0, le=100000, description="Longest in-vitro culture of an embryo, in days."
     )
@@ -177,10 +182,17 @@ class Gmo(Strict):
 
 
 class Medicine(Strict):
+    medicinal_product: bool | None = Field(
+        None, description="The proposal concerns a medicinal product for human use (including an investigational one)."
+    )
     gene_therapy: bool | None = Field(None, description="The product is a gene-therapy medicinal product.")
     atmp: bool | None = Field(None, description="The product is an advanced therapy medicinal product (ATMP).")
     hospital_exemption: bool | None = Field(
         None, description="Prepared non-routinely for one patient in a hospital in the Netherlands."
+    )
+    igj_permission: Status | None = Field(
+        None, description="Permission of the Health and Youth Care Inspectorate (IGJ) to prepare an ATMP under the "
+        "hospital exemption (Geneesmiddelenwet art. 40(3)(d))."
     )
     trial_authorisation: Status | None = Field(None, description="Clinical-trial authorisation (Reg. 536/2014).")
     marketing_authorisation: Status | None = Field(None, description="Marketing authorisation for the product.")
