@@ -66,47 +66,48 @@ class Engine:
     def fire(self, facts: Mapping[str, Any], on: date) -> Evaluation:
         """Run the strata on durable_rules; return rule statuses, derived facts and the trace."""
         known = dict(facts)
-        as_of = int(on.strftime("%Y%m%d"))
+        as_of = on.year * 10000 + on.month * 100 + on.day
         definite: set[str] = set()
         possible: set[str] = set()
         trace: list[dict[str, str]] = []
         derived: dict[str, Truth] = {}
+        run = self.host.run
+        dumps = orjson.dumps
         for stratum in self.compiled.strata:
             for shard in stratum.shards:
                 fact = {k: known[k] for k in shard.reads if k in known}
                 fact["kind"] = "proposal"
                 fact["as_of"] = as_of
                 fact["sid"] = SID
+                forms = shard.forms
                 seen: set[str] = set()
-                for durable_name in self.host.run(shard.name, orjson.dumps(fact).decode()):
+                for durable_name in run(shard.name, dumps(fact).decode()):
                     if durable_name in seen or durable_name == "_guard":
                         continue  # an "$or" fires once per true branch; keep the first
                     seen.add(durable_name)
-                    rule_id, form = shard.forms[durable_name]
-                    (definite if form == "t" else possible).add(rule_id)
-                    trace.append({"ruleset": shard.name, "fired": durable_name, "rule": rule_id,
-                                  "form": "definite" if form == "t" else "possible"})
+                    rule_id, form = forms[durable_name]
+                    if form == "t":
+                        definite.add(rule_id)
+                        trace.append({"ruleset": shard.name, "fired": durable_name, "rule": rule_id,
+                                      "form": "definite"})
+                    else:
+                        possible.add(rule_id)
+                        trace.append({"ruleset": shard.name, "fired": durable_name, "rule": rule_id,
+                                      "form": "possible"})
             for name in stratum.derives_after:
                 rules = self.compiled.derived_by[name]
                 if any(r in definite for r in rules):
-                    derived[name] = True
+                    derived[name] = known[name] = True
                 elif any(r in possible for r in rules):
                     derived[name] = None
                 else:
-                    derived[name] = False
-                if derived[name] is not None:
-                    known[name] = derived[name]
-        statuses: dict[str, Truth] = {}
-        for rid in self.base.rules:
-            if rid in definite:
-                statuses[rid] = True
-            elif rid in possible:
-                statuses[rid] = None
-            else:
-                statuses[rid] = False
-        bad = [rid for rid in definite if rid not in possible]
-        if bad:
-            raise EngineDisagreement(f"rules fired definitely but not possibly: {', '.join(sorted(bad))}")
+                    derived[name] = known[name] = False
+        statuses: dict[str, Truth] = {
+            rid: True if rid in definite else None if rid in possible else False for rid in self.base.rules
+        }
+        if not definite <= possible:
+            bad = sorted(definite - possible)
+            raise EngineDisagreement(f"rules fired definitely but not possibly: {', '.join(bad)}")
         return Evaluation(dict(facts), statuses, derived, trace, on)
 
     def evaluate_facts(self, facts: Mapping[str, Any], on: date) -> Evaluation:

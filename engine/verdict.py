@@ -16,7 +16,9 @@ and none of its exceptions applies (Kleene: ``cond and not any(exceptions)``).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .conditions import Truth
@@ -52,6 +54,58 @@ def _max_effect(effects: list[str]) -> str:
     return max(effects, key=SEVERITY.__getitem__, default="allowed")
 
 
+class _Static:
+    """What a verdict needs from a rule base that never changes between evaluations.
+
+    Computed once per rule base (``_static``) so that building a verdict does not
+    re-derive it for every proposal: each rule's facts, the derived-fact map, an
+    order in which exceptions come before the rules they defeat, the rules in
+    force per date, and citation JSON (copied out fresh for every verdict).
+    """
+
+    def __init__(self, base: RuleBase) -> None:
+        self.base_ref = weakref.ref(base)
+        self.rule_ids = tuple(base.rules)
+        self.facts = {rid: frozenset(r.facts) for rid, r in base.rules.items()}
+        self.sorted_facts = {rid: tuple(sorted(f)) for rid, f in self.facts.items()}
+        self.derived_rules = base.derived_facts()
+        self.exceptions = {rid: r.exceptions for rid, r in base.rules.items()}
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def visit(rid: str) -> None:
+            if rid not in seen:
+                seen.add(rid)
+                for e in self.exceptions[rid]:
+                    visit(e)
+                order.append(rid)
+
+        for rid in self.rule_ids:
+            visit(rid)
+        self.exception_order = tuple((rid, self.exceptions[rid]) for rid in order)
+        self.citations: dict[Any, dict[str, Any]] = {}
+        self._in_force: dict[date, list[Rule]] = {}
+
+    def in_force(self, base: RuleBase, on: date) -> list[Rule]:
+        got = self._in_force.get(on)
+        if got is None:
+            if len(self._in_force) > 64:
+                self._in_force.clear()
+            got = self._in_force[on] = [r for r in base.rules.values() if r.in_force(on)]
+        return got
+
+
+_STATIC: dict[int, _Static] = {}
+
+
+def _static(base: RuleBase) -> _Static:
+    got = _STATIC.get(id(base))
+    if got is None or got.base_ref() is not base:
+        got = _STATIC[id(base)] = _Static(base)
+        weakref.finalize(base, _STATIC.pop, id(base), None)
+    return got
+
+
 def applies(base: RuleBase, statuses: dict[str, Truth]) -> dict[str, Truth]:
     """Whether each rule applies, in default logic over three-valued conditions.
 
@@ -61,17 +115,13 @@ def applies(base: RuleBase, statuses: dict[str, Truth]) -> dict[str, Truth]:
     leaves the rule standing and is reported as a way the verdict could fall.
     """
     memo: dict[str, Truth] = {}
-
-    def value(rid: str) -> Truth:
-        if rid not in memo:
-            own = statuses[rid]
-            if own is False or any(value(e) is True for e in base.rules[rid].exceptions):
-                memo[rid] = False
-            else:
-                memo[rid] = own
-        return memo[rid]
-
-    return {rid: value(rid) for rid in base.rules}
+    # Every rule's exceptions come before it in this order, so one pass settles all.
+    for rid, exceptions in _static(base).exception_order:
+        own = statuses[rid]
+        if exceptions and own is not False and any(memo[e] is True for e in exceptions):
+            own = False
+        memo[rid] = own
+    return memo
 
 
 def may_be_defeated(base: RuleBase, status: dict[str, Truth], rid: str) -> list[str]:
@@ -80,6 +130,15 @@ def may_be_defeated(base: RuleBase, status: dict[str, Truth], rid: str) -> list[
 
 
 def citation_json(base: RuleBase, c: Any) -> dict[str, Any]:
+    cache = _static(base).citations
+    t = cache.get(c)
+    if t is None:
+        t = cache[c] = _citation_json(base, c)
+    # A fresh copy every time: callers may change their verdict without touching others.
+    return {**t, "source_title": dict(t["source_title"]), "article_summary": dict(t["article_summary"])}
+
+
+def _citation_json(base: RuleBase, c: Any) -> dict[str, Any]:
     src = base.sources[c.source]
     art = src.articles[c.article]
     return {
@@ -96,8 +155,8 @@ def citation_json(base: RuleBase, c: Any) -> dict[str, Any]:
     }
 
 
-def _fact_values(rule: Rule, known: dict[str, Any]) -> dict[str, Any]:
-    return {f: known.get(f, "unknown") for f in sorted(rule.facts)}
+def _fact_values(rule: Rule, known: dict[str, Any], names: tuple[str, ...] | None = None) -> dict[str, Any]:
+    return {f: known.get(f, "unknown") for f in (sorted(rule.facts) if names is None else names)}
 
 
 def ground_json(base: RuleBase, rule: Rule, known: dict[str, Any], status: str) -> dict[str, Any]:
@@ -107,7 +166,7 @@ def ground_json(base: RuleBase, rule: Rule, known: dict[str, Any], status: str) 
         "title": rule.title.as_dict(),
         "domain": rule.domain,
         "effect": rule.effect,
-        "facts": _fact_values(rule, known),
+        "facts": _fact_values(rule, known, _static(base).sorted_facts.get(rule.id)),
         "citations": [citation_json(base, c) for c in rule.citations],
     }
     if rule.derives:
@@ -129,8 +188,9 @@ def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: d
         return set()
     seen.add(rule.id)
     out: set[str] = set()
-    derived_rules = base.derived_facts()
-    for f in rule.facts:
+    st = _static(base)
+    derived_rules = st.derived_rules
+    for f in st.facts.get(rule.id) or rule.facts:
         if f in derived_rules:
             if derived.get(f) is None:
                 for r in derived_rules[f]:
@@ -147,7 +207,7 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
     known = dict(ev.facts)
     known.update({k: v for k, v in ev.derived.items() if v is not None})
     status = applies(base, ev.statuses)
-    in_force = [r for r in base.rules.values() if r.in_force(ev.as_of)]
+    in_force = _static(base).in_force(base, ev.as_of)
     verdict_rules = [r for r in in_force if r.effect != "derive"]
     definite = [r for r in verdict_rules if status[r.id] is True]
     possible = [r for r in verdict_rules if status[r.id] is None]
