@@ -16,8 +16,9 @@ from typing import Any
 
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.host import EngineError
-from biotoets.engine.lint import lint
+from biotoets.engine.lint import lint_report
 from biotoets.engine.loader import RuleBase, RuleLoadError, load_rule_base
+from biotoets.engine.scenarios import STATUS_WORDS, load_scenario, read_scenario, scenario_info, scenario_names
 
 from . import casebase as cb
 from .inputs import InputError, parse_document, to_proposal
@@ -60,6 +61,15 @@ def make_engine(base: RuleBase) -> Engine:
         raise CliError(f"the rule base does not compile: {exc}", EXIT_RULES) from None
 
 
+def scenario_engine(args: argparse.Namespace, name: str) -> Engine:
+    """An engine for today's rules with a policy scenario applied."""
+    try:
+        base, info = load_scenario(name, rules_dir_arg(args))
+        return Engine(base, name=f"scenario/{name}", scenario=info)
+    except RuleLoadError as exc:
+        raise CliError(f"the scenario does not load: {exc}", EXIT_RULES) from None
+
+
 def read_input(name: str) -> bytes:
     if name == "-":
         return sys.stdin.buffer.read(2_000_001)
@@ -79,7 +89,7 @@ def read_input(name: str) -> bytes:
 def cmd_check(args: argparse.Namespace) -> int:
     data = read_input(args.file)
     proposal = to_proposal(parse_document(data, "the proposal" if args.file == "-" else args.file))
-    engine = make_engine(load_base(args))
+    engine = scenario_engine(args, args.scenario) if args.scenario else make_engine(load_base(args))
     verdict = engine.evaluate(proposal, args.as_of or date.today(), lang=args.lang)
     if args.json:
         print(json.dumps(verdict, ensure_ascii=False, indent=2))
@@ -128,9 +138,11 @@ def cmd_rules_lint(args: argparse.Namespace) -> int:
         outcomes = cb.run_cases(cb.load_cases(Path(args.cases) if args.cases else None), lambda _s: engine,
                                 date.today())
         covered = cb.coverage(engine, outcomes)["rules"]["covered"]
-    findings = lint(base, covered)
+    report = lint_report(base, covered)
+    findings = report.findings
     for f in findings:
         print(f)
+    print(report.summary() + " (exhaustive enumeration over the finite fact domains where small, z3 otherwise)")
     print(f"{len(base.rules)} rules, {len(base.sources)} sources: {len(findings)} finding(s)")
     return EXIT_PROBLEMS if findings else 0
 
@@ -159,7 +171,7 @@ def cmd_casebase_run(args: argparse.Namespace) -> int:
 
     def engine_for(scenario: str | None) -> Engine:
         if scenario not in engines:
-            raise KeyError(f"unknown scenario {scenario!r}")
+            engines[scenario] = scenario_engine(args, scenario)  # type: ignore[arg-type]
         return engines[scenario]
 
     progress = None if args.quiet else _progress_bar(len(cases))
@@ -190,6 +202,66 @@ def cmd_casebase_run(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if failed else 0
 
 
+# -- scenarios and impact --------------------------------------------------------------------
+def cmd_scenarios_list(args: argparse.Namespace) -> int:
+    names = scenario_names(rules_dir_arg(args))
+    if not names:
+        print("no scenarios")
+        return 0
+    for name in names:
+        try:
+            doc, _ = read_scenario(name, rules_dir_arg(args))
+        except RuleLoadError as exc:
+            raise CliError(f"the scenario does not load: {exc}", EXIT_RULES) from None
+        info = scenario_info(doc)
+        print(f"{name:<36} {STATUS_WORDS[info.status].get(args.lang):<34} {info.title.get(args.lang)}")
+    return 0
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    from . import impact
+
+    today = args.as_of or date.today()
+    try:
+        if args.generated:
+            bar = None if args.quiet else _progress_pairs()
+            report = impact.run_generated(args.scenario, args.generated, args.seed, today, rules_dir_arg(args),
+                                          workers=args.workers, progress=bar)
+        else:
+            cases = cb.load_cases(Path(args.cases) if args.cases else None)
+            bar1 = None if args.quiet else _progress_bar(len(cases))
+            report = impact.run_cases(args.scenario, Path(args.cases) if args.cases else None, today,
+                                      rules_dir_arg(args), progress=bar1)
+    except RuleLoadError as exc:
+        raise CliError(f"the scenario does not load: {exc}", EXIT_RULES) from None
+    if args.out:
+        try:
+            Path(args.out).write_text(impact.html_report(report, args.lang), encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"{args.out}: cannot write: {exc.strerror}") from None
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(impact.text(report, args.lang))
+        if args.out:
+            print(f"\nHTML report written to {args.out}")
+    return 0
+
+
+def _progress_pairs() -> Callable[[int, int], None]:
+    bars: dict[int, Callable[[int], None]] = {}
+
+    def show(done: int, total: int) -> None:
+        if total not in bars:
+            bars[total] = _progress_bar(total)
+        if done:
+            bars[total](done)
+        if done == total:
+            bars.pop(total, None)
+
+    return show
+
+
 # -- schemas ---------------------------------------------------------------------------------
 def cmd_schema_export(args: argparse.Namespace) -> int:
     from biotoets.engine.proposal import proposal_json_schema
@@ -217,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the verdict JSON")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="evaluate the law of this date (default: today)")
     p.add_argument("--lang", choices=("nl", "en"), default="en")
+    p.add_argument("--scenario", metavar="NAME", help="evaluate under a policy scenario (see 'scenarios list')")
     p.set_defaults(func=cmd_check)
 
     rules = sub.add_parser("rules", help="list, show or lint the rules").add_subparsers(dest="rules_cmd",
@@ -243,6 +316,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--coverage", action="store_true", help="print rule and question coverage")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_casebase_run)
+
+    scp = sub.add_parser("scenarios", help="policy scenarios").add_subparsers(dest="sc_cmd", metavar="ACTION")
+    scp.required = True
+    p = scp.add_parser("list", help="list the shipped scenarios with their status")
+    p.add_argument("--lang", choices=("nl", "en"), default="en")
+    p.set_defaults(func=cmd_scenarios_list)
+
+    p = sub.add_parser("impact", help="what a policy scenario changes, case by case")
+    p.add_argument("--scenario", required=True, metavar="NAME", help="scenario id (its file name)")
+    p.add_argument("--cases", metavar="PATH", help="case file or directory (default: the shipped case base)")
+    p.add_argument("--generated", type=int, metavar="N", help="use N generated proposals instead of cases")
+    p.add_argument("--seed", type=int, default=1, help="seed for --generated (default 1)")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes for --generated (default: all cores)")
+    p.add_argument("--out", metavar="REPORT.html", help="also write a self-contained HTML report")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="date of the law compared (default: today)")
+    p.add_argument("--lang", choices=("nl", "en"), default="en")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_impact)
 
     sch = sub.add_parser("schema", help="JSON Schemas").add_subparsers(dest="schema_cmd", metavar="ACTION")
     sch.required = True
