@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint casebase bench clean services test-py312
+.PHONY: run test install lint casebase bench clean services test-py312 chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: install
 services:
 	bash .ci/services.sh
 
+# Browser tests drive Debian's Chromium with Playwright (Playwright's own browser download does not work here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/biotoets rules lint
@@ -31,7 +35,7 @@ lint: install
 casebase: install
 	$(BIN)/biotoets casebase run --coverage --quiet
 
-test: install services
+test: install services chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 	$(BIN)/biotoets rules lint

@@ -26,6 +26,7 @@ from typing import Any
 
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.loader import load_rule_base
+from biotoets.engine.scenarios import load_scenario
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -43,14 +44,19 @@ def summarize(verdict: dict[str, Any]) -> dict[str, Any]:
         "applies": [g["rule"] for g in verdict["grounds"] if g["status"] == "applies"],
         "may_apply": [g["rule"] for g in verdict["possible_grounds"]],
         "questions": [q["fact"] for q in verdict["questions"]],
+        "conditions": [[c["rule"], c["what"]["en"]] for c in verdict["conditions"]],
     }
 
 
-def _init(rules_dir: str | None, lang: str) -> None:
+def _init(rules_dir: str | None, lang: str, scenario: str | None = None) -> None:
     """Worker initializer: build this process's one engine, on this process's main thread."""
     global _ENGINE, _LANG
-    base = load_rule_base(Path(rules_dir) if rules_dir else None)
-    _ENGINE = Engine(base)
+    directory = Path(rules_dir) if rules_dir else None
+    if scenario:
+        base, info = load_scenario(scenario, directory)
+        _ENGINE = Engine(base, name=f"scenario/{scenario}", scenario=info)
+    else:
+        _ENGINE = Engine(load_rule_base(directory))
     _LANG = lang
 
 
@@ -85,6 +91,7 @@ def evaluate_many(
     lang: str = "en",
     progress: Progress | None = None,
     mp_context: str = "spawn",
+    scenario: str | None = None,
 ) -> list[dict[str, Any]]:
     """Evaluate ``proposals`` as of ``on`` on ``workers`` processes (default: every core).
 
@@ -92,6 +99,7 @@ def evaluate_many(
     ``summary`` is true, else the full verdict JSON. ``progress(done, total)`` is
     called in the calling process as chunks complete. Workers start with
     ``mp_context`` ("spawn" by default: safe even when the caller has threads).
+    ``scenario`` evaluates under a policy scenario (``rules/scenarios/<id>.yaml``).
     """
     total = len(proposals)
     if chunk < 1:
@@ -108,7 +116,7 @@ def evaluate_many(
         max_workers=min(workers, (total + chunk - 1) // chunk),
         mp_context=ctx,
         initializer=_init,
-        initargs=(str(rules_dir) if rules_dir else None, lang),
+        initargs=(str(rules_dir) if rules_dir else None, lang, scenario),
     ) as pool:
         tasks = ((start, part, on, summary) for start, part in _chunks(proposals, chunk))
         # map() yields in submission order; chunks are small enough that this costs no parallelism.

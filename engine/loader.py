@@ -18,6 +18,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
 
 from . import conditions as cond
 from .facts import Fact, base_facts
@@ -154,9 +155,20 @@ class RuleBase:
 
 
 @cache
+def _schemas() -> Registry:
+    """Every shipped JSON Schema, so that one may refer to another by file name."""
+    registry: Registry = Registry()
+    for entry in resources.files("biotoets.schemas").iterdir():
+        if entry.name.endswith(".json"):
+            schema = json.loads(entry.read_text(encoding="utf-8"))
+            registry = registry.with_resource(schema["$id"], Resource.from_contents(schema))
+    return registry
+
+
+@cache
 def _validator(name: str) -> Draft202012Validator:
     text = resources.files("biotoets.schemas").joinpath(name).read_text(encoding="utf-8")
-    return Draft202012Validator(json.loads(text))
+    return Draft202012Validator(json.loads(text), registry=_schemas())
 
 
 def _pointer(parts: Iterable[Any]) -> str:
@@ -202,8 +214,19 @@ def default_rules_dir() -> Path:
     return Path(str(resources.files("biotoets.rules")))
 
 
-def load_rule_base(directory: Path | None = None) -> RuleBase:
-    """Load every rule file in ``directory`` (default: the shipped rules)."""
+@dataclass
+class Documents:
+    """The parsed, schema-valid documents of a rule directory, before cross-checking."""
+
+    sources: dict[str, Any]
+    lists: dict[str, Any]
+    questions: dict[str, Any]
+    rules: list[tuple[str, Any]]  # (file name, rule document)
+    files: dict[str, bytes]
+
+
+def read_documents(directory: Path | None = None) -> Documents:
+    """Read and schema-validate every file of a rule directory (default: the shipped rules)."""
     directory = directory or default_rules_dir()
     files: dict[str, bytes] = {}
 
@@ -216,11 +239,9 @@ def load_rule_base(directory: Path | None = None) -> RuleBase:
         validate_document(doc, schema, name)
         return doc
 
-    sources = _sources(special("sources.yaml", "sources.schema.json"))
-    lists = _lists(special("lists.yaml", "lists.schema.json"), sources)
-    question_doc = special("questions.yaml", "questions.schema.json")
-    questions = {k: Text(v["nl"], v["en"]) for k, v in question_doc["questions"].items()}
-
+    sources = special("sources.yaml", "sources.schema.json")
+    lists = special("lists.yaml", "lists.schema.json")
+    questions = special("questions.yaml", "questions.schema.json")
     rule_docs: list[tuple[str, Any]] = []
     for path in sorted(directory.glob("*.yaml")):
         if path.name in SPECIAL_FILES:
@@ -231,7 +252,20 @@ def load_rule_base(directory: Path | None = None) -> RuleBase:
         rule_docs.append((path.name, doc))
     if not rule_docs:
         raise RuleLoadError(str(directory), "no rule files found")
-    return build_rule_base(rule_docs, sources, lists, questions, files)
+    return Documents(sources, lists, questions, rule_docs, files)
+
+
+def build_from_documents(docs: Documents) -> RuleBase:
+    """Cross-check schema-valid documents into a ``RuleBase``."""
+    sources = _sources(docs.sources)
+    lists = _lists(docs.lists, sources)
+    questions = {k: Text(v["nl"], v["en"]) for k, v in docs.questions["questions"].items()}
+    return build_rule_base(docs.rules, sources, lists, questions, docs.files)
+
+
+def load_rule_base(directory: Path | None = None) -> RuleBase:
+    """Load every rule file in ``directory`` (default: the shipped rules)."""
+    return build_from_documents(read_documents(directory))
 
 
 def _sources(doc: Mapping[str, Any]) -> dict[str, Source]:
