@@ -23,6 +23,7 @@ class InputError(ValueError):
 
 
 def _depth(obj: Any, limit: int) -> int:
+    """Nesting depth (stops counting past ``limit``); also refuses text that is not valid Unicode."""
     stack = [(obj, 1)]
     deepest = 0
     while stack:
@@ -32,8 +33,14 @@ def _depth(obj: Any, limit: int) -> int:
             return deepest
         if isinstance(node, Mapping):
             stack.extend((v, d + 1) for v in node.values())
+            stack.extend((k, d) for k in node if isinstance(k, str))
         elif isinstance(node, list):
             stack.extend((v, d + 1) for v in node)
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InputError("the document contains text that is not valid Unicode (a lone surrogate)") from None
     return deepest
 
 
