@@ -199,15 +199,23 @@ def _text(raw: Mapping[str, str] | None) -> Text | None:
     return Text(raw["nl"], raw["en"]) if raw else None
 
 
-def _read(path: Path, name: str) -> tuple[Any, bytes]:
+def _read_bytes(path: Path, name: str) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise RuleLoadError(name, f"cannot read the file: {exc.strerror}") from None
+
+
+def _parse(data: bytes, name: str) -> Any:
     try:
-        return load_yaml(data), data
+        return load_yaml(data)
     except YamlError as exc:
         raise RuleLoadError(name, f"invalid YAML: {exc}") from None
+
+
+def _read(path: Path, name: str) -> tuple[Any, bytes]:
+    data = _read_bytes(path, name)
+    return _parse(data, name), data
 
 
 def default_rules_dir() -> Path:
@@ -229,30 +237,40 @@ def read_documents(directory: Path | None = None) -> Documents:
     """Read and schema-validate every file of a rule directory (default: the shipped rules)."""
     directory = directory or default_rules_dir()
     files: dict[str, bytes] = {}
-
-    def special(name: str, schema: str) -> Any:
+    for name in SPECIAL_FILES:
         path = directory / name
         if not path.exists():
             raise RuleLoadError(name, "file is missing")
-        doc, data = _read(path, name)
-        files[name] = data
+        files[name] = _read_bytes(path, name)
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name not in SPECIAL_FILES:
+            files[path.name] = _read_bytes(path, path.name)
+    return documents_from_files(files, str(directory))
+
+
+def documents_from_files(files: Mapping[str, bytes], where: str = "rule files") -> Documents:
+    """Parse and schema-validate rule files given as bytes (e.g. a stored snapshot of a rule base)."""
+    kept: dict[str, bytes] = {}
+
+    def parse(name: str, schema: str) -> Any:
+        if name not in files:
+            raise RuleLoadError(name, "file is missing")
+        kept[name] = files[name]
+        doc = _parse(files[name], name)
         validate_document(doc, schema, name)
         return doc
 
-    sources = special("sources.yaml", "sources.schema.json")
-    lists = special("lists.yaml", "lists.schema.json")
-    questions = special("questions.yaml", "questions.schema.json")
+    sources = parse("sources.yaml", "sources.schema.json")
+    lists = parse("lists.yaml", "lists.schema.json")
+    questions = parse("questions.yaml", "questions.schema.json")
     rule_docs: list[tuple[str, Any]] = []
-    for path in sorted(directory.glob("*.yaml")):
-        if path.name in SPECIAL_FILES:
+    for name in sorted(files):
+        if name in SPECIAL_FILES or "/" in name or not name.endswith(".yaml"):
             continue
-        doc, data = _read(path, path.name)
-        files[path.name] = data
-        validate_document(doc, "rule.schema.json", path.name)
-        rule_docs.append((path.name, doc))
+        rule_docs.append((name, parse(name, "rule.schema.json")))
     if not rule_docs:
-        raise RuleLoadError(str(directory), "no rule files found")
-    return Documents(sources, lists, questions, rule_docs, files)
+        raise RuleLoadError(where, "no rule files found")
+    return Documents(sources, lists, questions, rule_docs, kept)
 
 
 def build_from_documents(docs: Documents) -> RuleBase:

@@ -10,6 +10,7 @@ scenario and its status and never passes as current law.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,11 @@ from .loader import (
     RuleBase,
     RuleLoadError,
     Text,
+    _parse,
     _read,
     build_from_documents,
     default_rules_dir,
+    documents_from_files,
     read_documents,
     validate_document,
 )
@@ -154,3 +157,23 @@ def apply_overlay(docs: Documents, scenario: dict[str, Any], fname: str) -> Docu
     if "questions" in scenario:
         out.questions["questions"].update(scenario["questions"])
     return out
+
+
+def rule_base_from_snapshot(files: Mapping[str, bytes]) -> tuple[RuleBase, Scenario | None]:
+    """Rebuild a rule base (with its scenario, if any) from the exact files it was built from.
+
+    ``RuleBase.files`` is such a snapshot; storing it lets a stored check be replayed
+    under the rules it was evaluated with, after the shipped rules have changed.
+    """
+    scenario_files = [name for name in files if name.startswith("scenarios/")]
+    if len(scenario_files) > 1:
+        raise RuleLoadError("snapshot", f"more than one scenario in one snapshot: {', '.join(scenario_files)}")
+    docs = documents_from_files({k: v for k, v in files.items() if not k.startswith("scenarios/")}, "snapshot")
+    if not scenario_files:
+        return build_from_documents(docs), None
+    fname = scenario_files[0]
+    doc = _parse(files[fname], fname)
+    validate_document(doc, "scenario.schema.json", fname)
+    docs = apply_overlay(docs, doc, fname)
+    docs.files[fname] = files[fname]
+    return build_from_documents(docs), scenario_info(doc)

@@ -203,3 +203,14 @@ def test_scenario_rule_with_dangling_citation_names_the_scenario_file(tmp_path):
         load_scenario("broken", d)
     assert info.value.file == "scenarios/broken.yaml" and info.value.rule == "xeno.new"
     assert "unknown source 'nl-nowhere'" in info.value.reason
+
+
+@pytest.mark.parametrize("name", [None, "embryowet-36416"])
+def test_rule_base_rebuilds_from_its_snapshot(base, name):
+    from biotoets.engine.scenarios import rule_base_from_snapshot
+
+    original, info = (base, None) if name is None else load_scenario(name)
+    rebuilt, rebuilt_info = rule_base_from_snapshot(dict(original.files))
+    assert rebuilt.digest == original.digest
+    assert set(rebuilt.rules) == set(original.rules)
+    assert (rebuilt_info.id if rebuilt_info else None) == name
