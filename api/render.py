@@ -22,6 +22,8 @@ LABELS = {
         "domain": "Domain", "explanation": "Explanation", "transitional": "Transitional provision",
         "unverified": "wording not verified in a primary source", "derives": "derives",
         "changes": "What would change it",
+        "facts_read": "Facts read", "derived_by": "derived by",
+        "assessor": "a judgement an assessor must weigh",
     },
     "nl": {
         "verdict": "Oordeel", "could_become": "kan worden", "could_fall_to": "kan dalen tot",
@@ -37,6 +39,8 @@ LABELS = {
         "domain": "Domein", "explanation": "Uitleg", "transitional": "Overgangsrecht",
         "unverified": "tekst niet in een primaire bron geverifieerd", "derives": "leidt af",
         "changes": "Wat het oordeel zou veranderen",
+        "facts_read": "Gelezen feiten", "derived_by": "afgeleid door",
+        "assessor": "een afweging voor de beoordelaar",
     },
 }
 
@@ -137,7 +141,15 @@ def rule_text(base: RuleBase, rule: Rule, lang: str = "en") -> str:
         "",
         f"{L['condition']}:",
     ]
-    out += ["  " + line for line in cond.words(rule.when)]
+    out += ["  " + line for line in cond.words(rule.when, lang=lang)]
+    out += ["", f"{L['facts_read']}:"]
+    derived = base.derived_facts()
+    for name in sorted(rule.facts):
+        if name in derived:
+            by = ", ".join(r.id for r in derived[name])
+            out.append(f"  {name}: {L['derived_by']} {by}")
+        elif name in base.questions:
+            out.append(f"  {name}: {base.questions[name].get(lang)}")
     if rule.explanation:
         out += ["", f"{L['explanation']}: {rule.explanation.get(lang)}"]
     if rule.citations:
@@ -161,7 +173,7 @@ def rule_text(base: RuleBase, rule: Rule, lang: str = "en") -> str:
     if rule.exceptions:
         out += ["", f"{L['exceptions']}: " + ", ".join(rule.exceptions)]
     if rule.open_norm:
-        out += ["", f"{L['open_norm']}: {rule.open_norm.get(lang)}"]
+        out += ["", f"{L['open_norm']} ({L['assessor']}): {rule.open_norm.get(lang)}"]
     if rule.transitional:
         out += ["", f"{L['transitional']}: {rule.transitional.get(lang)}"]
     if rule.notes:

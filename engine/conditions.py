@@ -44,25 +44,32 @@ class Leaf:
     op: str
     value: Any  # scalar, tuple of scalars, or None for presence tests
 
-    def words(self) -> str:
-        """The predicate in plain words, for readers of rules."""
+    def words(self, lang: str = "en") -> str:
+        """The predicate in plain words, for readers of rules (Dutch or English)."""
         v = self.value
-        shown = ", ".join(map(_show, v)) if isinstance(v, tuple) else _show(v)
-        phrase = {
-            "eq": f"is {shown}",
-            "ne": f"is not {shown}",
-            "in": f"is one of {shown}",
-            "not_in": f"is none of {shown}",
-            "gt": f"is more than {shown}",
-            "gte": f"is at least {shown}",
-            "lt": f"is less than {shown}",
-            "lte": f"is at most {shown}",
-            "contains_any": f"includes any of {shown}",
-            "contains_none": f"includes none of {shown}",
-            "present": "is answered",
-            "absent": "is not answered",
-        }[self.op]
+        shown = ", ".join(_show(x, lang) for x in v) if isinstance(v, tuple) else _show(v, lang)
+        phrase = PHRASES["nl" if lang == "nl" else "en"][self.op].format(shown)
         return f"{self.fact} {phrase}"
+
+
+PHRASES = {
+    "en": {
+        "eq": "is {}", "ne": "is not {}", "in": "is one of {}", "not_in": "is none of {}",
+        "gt": "is more than {}", "gte": "is at least {}", "lt": "is less than {}", "lte": "is at most {}",
+        "contains_any": "includes any of {}", "contains_none": "includes none of {}",
+        "present": "is answered", "absent": "is not answered",
+    },
+    "nl": {
+        "eq": "is {}", "ne": "is niet {}", "in": "is een van {}", "not_in": "is geen van {}",
+        "gt": "is meer dan {}", "gte": "is ten minste {}", "lt": "is minder dan {}", "lte": "is ten hoogste {}",
+        "contains_any": "bevat een of meer van {}", "contains_none": "bevat geen van {}",
+        "present": "is beantwoord", "absent": "is niet beantwoord",
+    },
+}
+HEADS = {
+    "en": {"all": "all of:", "any": "any of:", "not": "it is not the case that:"},
+    "nl": {"all": "alle volgende:", "any": "ten minste een van:", "not": "het is niet zo dat:"},
+}
 
 
 @dataclass(frozen=True)
@@ -83,8 +90,10 @@ class Not:
 Node = Leaf | All | Any_ | Not
 
 
-def _show(v: Any) -> str:
+def _show(v: Any, lang: str = "en") -> str:
     if isinstance(v, bool):
+        if lang == "nl":
+            return "ja" if v else "nee"
         return "true" if v else "false"
     return str(v)
 
@@ -193,12 +202,13 @@ def kleene(node: Node, facts: Mapping[str, Any]) -> Truth:
     return False if all(r is False for r in results) else None
 
 
-def words(node: Node, depth: int = 0) -> list[str]:
-    """The condition as indented lines of plain words."""
+def words(node: Node, depth: int = 0, lang: str = "en") -> list[str]:
+    """The condition as indented lines of plain words, in Dutch or English."""
     pad = "  " * depth
+    heads = HEADS["nl" if lang == "nl" else "en"]
     if isinstance(node, Leaf):
-        return [pad + node.words()]
+        return [pad + node.words(lang)]
     if isinstance(node, Not):
-        return [pad + "it is not the case that:"] + words(node.item, depth + 1)
-    head = "all of:" if isinstance(node, All) else "any of:"
-    return [pad + head] + [line for x in node.items for line in words(x, depth + 1)]
+        return [pad + heads["not"]] + words(node.item, depth + 1, lang)
+    head = heads["all"] if isinstance(node, All) else heads["any"]
+    return [pad + head] + [line for x in node.items for line in words(x, depth + 1, lang)]
