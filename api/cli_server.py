@@ -14,17 +14,18 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from .cli import EXIT_PROBLEMS, CliError
-from .settings import Settings, SettingsError
+from .cli import EXIT_PROBLEMS, CliError, load_base
+from .settings import Settings, SettingsError, normalise_database_url
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    if getattr(args, "database_url", None):
-        os.environ["DATABASE_URL"] = args.database_url
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except SettingsError as exc:
         raise CliError(str(exc)) from None
+    if getattr(args, "database_url", None):
+        settings = settings.with_(database_url=normalise_database_url(args.database_url))
+    return settings
 
 
 def _open(args: argparse.Namespace, migrate: bool = True):  # type: ignore[no-untyped-def]
@@ -60,19 +61,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from . import db as dbm
 
+    # Worker processes read their settings from the environment.
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
     if args.open_evaluations:
         os.environ["BIOTOETS_OPEN_EVALUATIONS"] = "true"
     rules = getattr(args, "rules", None)
     if rules:
         os.environ["BIOTOETS_RULES_DIR"] = os.path.abspath(rules)
+    load_base(args)  # a rule base that does not load stops here (exit 3), not in every worker
     db = _open(args)  # migrate once here, before any worker starts
-    before_after = dbm.current_revision(db)
+    revision = dbm.current_revision(db)
     db.dispose()
     os.environ["BIOTOETS_MIGRATE_ON_START"] = "false"
     settings = _settings(args)
     print(f"biotoets: serving on http://{args.host}:{args.port} ({args.workers} worker"
           f"{'s' if args.workers != 1 else ''}, {'SQLite' if settings.is_sqlite else 'PostgreSQL'} "
-          f"{_safe_url(settings.database_url)}, schema {before_after}); API docs at /docs", file=sys.stderr)
+          f"{_safe_url(settings.database_url)}, schema {revision}); API docs at /docs", file=sys.stderr)
     uvicorn.run(
         "biotoets.api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
         loop="uvloop", http="httptools", access_log=args.access_log, log_level=args.log_level,

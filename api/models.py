@@ -48,6 +48,7 @@ class ProblemDetails(Closed):
     instance: str | None = Field(None, description="The request path.")
     errors: list[FieldProblem] | None = Field(None, description="Each invalid field or parameter.")
     correlation_id: str | None = Field(None, description="For internal errors: the id of the entry in the server log.")
+    max_bytes: int | None = Field(None, description="For a body that is too large: the limit in bytes.")
 
 
 class ProblemTypeDoc(Closed):

@@ -121,7 +121,8 @@ def validate_proposal(doc: Any) -> Proposal:
         raise Problem("invalid-proposal", f"A proposal is a JSON object with fields, not {kind}.",
                       errors=[{"pointer": "", "detail": "must be an object"}])
     try:
-        return Proposal.model_validate(doc)
+        # Strict JSON semantics: "yes" is not true and "7" is not 7 -- the applicant is told, not guessed at.
+        return Proposal.model_validate_json(orjson.dumps(doc), strict=True)
     except ValidationError as exc:
         shared = validation_problems(exc)
         errors = [

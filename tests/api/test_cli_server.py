@@ -1,0 +1,242 @@
+"""The server commands: keys on a fresh database, db upgrade/current, audit verify, and ``biotoets serve``
+with two worker processes answering real HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from biotoets.api import db as dbm
+from biotoets.api.cli import main
+
+from .conftest import Api
+from .helpers import GERMLINE, PLAIN, REPRODUCTIVE
+
+
+@pytest.fixture
+def fresh_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory, with DATABASE_URL unset: the default ./var/biotoets.db applies."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return tmp_path / "var" / "biotoets.db"
+
+
+def test_keys_create_on_a_fresh_database_prints_only_the_key(fresh_db: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert not fresh_db.exists()
+    assert main(["keys", "create", "--role", "applicant", "--name", "Lab A"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("btk_") and out.endswith("\n")
+    assert "shown only this once" in err and lines[0] not in err
+    assert fresh_db.exists()
+    db = dbm.Database(f"sqlite:///{fresh_db}")
+    try:
+        assert dbm.current_revision(db) == dbm.head_revision()
+        with db.read() as conn:
+            stored = conn.execute(text("SELECT id, role, name, secret_hash FROM api_keys")).one()
+    finally:
+        db.dispose()
+    key_id, secret = lines[0].split("_", 2)[1:]
+    assert stored.id == key_id and stored.role == "applicant" and stored.name == "Lab A"
+    assert secret not in stored.secret_hash and stored.secret_hash.startswith("$argon2id$")
+
+
+def test_keys_list_and_revoke(fresh_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["keys", "create", "--role", "assessor", "--name", "Permit office"])
+    key = capsys.readouterr().out.strip()
+    key_id = key.split("_")[1]
+    assert main(["keys", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert key_id in listing and "assessor" in listing and "active" in listing and key not in listing
+    assert main(["keys", "revoke", key_id]) == 0
+    main(["keys", "list"])
+    assert "revoked" in capsys.readouterr().out
+    assert main(["keys", "revoke", key_id]) == 2
+    assert "no active key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["keys", "create", "--role", "applicant", "--name", "  "], "needs a name"),
+    (["keys", "create", "--role", "applicant", "--name", "x" * 201], "at most 200"),
+])
+def test_keys_create_refuses_bad_names(fresh_db: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+                                       message: str) -> None:
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and message in err
+
+
+def test_keys_create_refuses_an_unknown_role(fresh_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["keys", "create", "--role", "superuser", "--name", "x"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_db_upgrade_and_current(fresh_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "current"]) == 1
+    assert "run 'biotoets db upgrade'" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    assert "upgraded from revision none" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["db", "current"]) == 0
+
+
+def test_an_unreachable_database_is_a_clear_error(fresh_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = "postgresql://nobody:secret@127.0.0.1:1/none"
+    assert main(["keys", "create", "--role", "admin", "--name", "x", "--database-url", url]) == 2
+    err = capsys.readouterr().err
+    assert "cannot open the database" in err and "secret" not in err
+
+
+def test_audit_verify_finds_a_tampered_record(api: Api, applicant_key: str, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A copy of the chain in a database of its own, so tampering harms no other test.
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    main(["keys", "create", "--role", "applicant", "--name", "one"])
+    main(["keys", "create", "--role", "assessor", "--name", "two"])
+    capsys.readouterr()
+    assert main(["audit", "verify"]) == 0
+    assert "2 record(s)" in capsys.readouterr().out
+    db = dbm.Database(url)
+    try:
+        with db.write() as conn:
+            conn.execute(text("UPDATE audit_log SET payload = replace(payload, 'one', 'One') WHERE seq = 1"))
+    finally:
+        db.dispose()
+    assert main(["audit", "verify"]) == 1
+    assert "record 1: its content does not match its hash" in capsys.readouterr().out
+
+
+def test_stored_checks_and_new_keys_are_in_the_audit_chain(api: Api) -> None:
+    key = api.key("applicant", "audited")
+    key_id = key.split("_")[1]
+    check = api.client.post("/v1/checks", json=GERMLINE, headers=api.headers(key)).json()
+    with api.db.read() as conn:
+        rows = conn.execute(text("SELECT action, actor, subject, payload FROM audit_log WHERE subject IN (:k, :c) "
+                                 "ORDER BY seq"), {"k": key_id, "c": check["id"]}).all()
+    assert [(r.action, r.subject) for r in rows] == [("key.created", key_id), ("check.created", check["id"])]
+    assert rows[1].actor == key_id and check["ruleset_hash"] in rows[1].payload
+    from biotoets.api import audit
+
+    report = audit.verify(api.db)
+    assert report.ok, report.problems
+
+
+def test_models_match_the_migrations(api: Api) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with api.db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), dbm.Base.metadata)
+    assert diff == []
+
+
+# -- biotoets serve, for real ------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Served:
+    base: str
+    key: str
+    env: dict[str, str]
+    proc: subprocess.Popen  # type: ignore[type-arg]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def served(api: Api, tmp_path: Path) -> Iterator[Served]:
+    """``biotoets serve --workers 2`` in its own process group, on this session's kind of database."""
+    url = f"sqlite:///{tmp_path / 'var' / 'served.db'}" if api.kind == "sqlite" else api.settings.database_url
+    env = {**os.environ, "DATABASE_URL": url}
+    key = subprocess.run([sys.executable, "-m", "biotoets.api.cli", "keys", "create", "--role", "applicant",
+                          "--name", "served"], env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "biotoets.api.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                os.killpg(proc.pid, signal.SIGKILL) if proc.poll() is None else None
+                out = proc.stdout.read().decode() if proc.stdout else ""
+                pytest.fail(f"biotoets serve did not become ready:\n{out[-3000:]}")
+            time.sleep(0.3)
+        yield Served(base, key.stdout.strip(), env, proc)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def test_serve_with_two_workers_stores_concurrent_checks_that_survive_a_kill(served: Served) -> None:
+    proposals = [GERMLINE, PLAIN, REPRODUCTIVE] * 16
+
+    def post(doc: dict[str, Any]) -> httpx.Response:
+        return httpx.post(f"{served.base}/v1/checks", json=doc, headers=served.headers, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        responses = list(pool.map(post, proposals))
+    assert [r.status_code for r in responses] == [201] * len(proposals)
+    verdicts = [r.json()["verdict"]["verdict"] for r in responses]
+    assert verdicts == ["conditional", "allowed", "prohibited"] * 16  # the same as one at a time
+    ids = {r.json()["id"] for r in responses}
+    assert len(ids) == len(proposals)
+    for r in responses[:3]:
+        got = httpx.get(f"{served.base}{r.headers['location']}", headers=served.headers, timeout=10)
+        assert got.status_code == 200 and got.json() == r.json()
+    listed = httpx.get(f"{served.base}/v1/checks?limit=100", headers=served.headers, timeout=10).json()
+    assert {c["id"] for c in listed["items"]} == ids
+    verify = subprocess.run([sys.executable, "-m", "biotoets.api.cli", "audit", "verify"], env=served.env,
+                            capture_output=True, text=True)
+    assert verify.returncode == 0 and "intact" in verify.stdout, verify.stdout + verify.stderr
+
+    # A killed server loses no acknowledged check: kill the server and both workers without warning.
+    last = httpx.post(f"{served.base}/v1/checks", json=PLAIN, headers=served.headers, timeout=60)
+    assert last.status_code == 201
+    os.killpg(served.proc.pid, signal.SIGKILL)
+    served.proc.wait(timeout=10)
+    db = dbm.Database(served.env["DATABASE_URL"])
+    try:
+        with db.read() as conn:
+            stored = {r.id for r in conn.execute(text("SELECT id FROM checks"))}
+    finally:
+        db.dispose()
+    assert ids | {last.json()["id"]} <= stored
