@@ -84,15 +84,35 @@ class _Static:
             visit(rid)
         self.exception_order = tuple((rid, self.exceptions[rid]) for rid in order)
         self.citations: dict[Any, dict[str, Any]] = {}
-        self._in_force: dict[date, list[Rule]] = {}
+        self.grounds: dict[str, tuple[Any, ...]] = {}
+        self._days: dict[date, _Day] = {}
+
+    def day(self, base: RuleBase, on: date) -> _Day:
+        got = self._days.get(on)
+        if got is None:
+            if len(self._days) > 64:
+                self._days.clear()
+            got = self._days[on] = _Day(base, on)
+        return got
 
     def in_force(self, base: RuleBase, on: date) -> list[Rule]:
-        got = self._in_force.get(on)
-        if got is None:
-            if len(self._in_force) > 64:
-                self._in_force.clear()
-            got = self._in_force[on] = [r for r in base.rules.values() if r.in_force(on)]
-        return got
+        return self.day(base, on).in_force
+
+
+def _order(r: Rule) -> tuple[int, str]:
+    """Most severe first, then by id: the order of grounds, conditions and questions."""
+    return (-SEVERITY.get(r.effect, -1), r.id)
+
+
+class _Day:
+    """The rules in force on one date, in the orders a verdict lists them."""
+
+    def __init__(self, base: RuleBase, on: date) -> None:
+        self.in_force = [r for r in base.rules.values() if r.in_force(on)]
+        self.verdict_rules = [r for r in self.in_force if r.effect != "derive"]
+        self.by_order = sorted(self.verdict_rules, key=_order)
+        self.classifiers = sorted((r for r in self.in_force if r.effect == "derive"), key=lambda r: r.id)
+        self.domains = sorted({r.domain for r in self.in_force})
 
 
 _STATIC: dict[int, _Static] = {}
@@ -160,6 +180,52 @@ def _fact_values(rule: Rule, known: dict[str, Any], names: tuple[str, ...] | Non
 
 
 def ground_json(base: RuleBase, rule: Rule, known: dict[str, Any], status: str) -> dict[str, Any]:
+    st = _static(base)
+    parts = st.grounds.get(rule.id)
+    if parts is None or parts[0] is not rule:
+        parts = st.grounds[rule.id] = _ground_parts(base, rule)
+    (_, title, domain, effect, names, citations, derives, explanation, open_norm, exceptions) = parts
+    out: dict[str, Any] = {
+        "rule": rule.id,
+        "status": status,
+        "title": {"nl": title[0], "en": title[1]},
+        "domain": domain,
+        "effect": effect,
+        "facts": {f: known.get(f, "unknown") for f in names},
+        # Fresh dicts every time: callers may change their verdict without touching others.
+        "citations": [{**t, "source_title": dict(t["source_title"]), "article_summary": dict(t["article_summary"])}
+                      for t in citations],
+    }
+    if derives:
+        out["derives"] = derives
+    if explanation:
+        out["explanation"] = {"nl": explanation[0], "en": explanation[1]}
+    if open_norm:
+        out["open_norm"] = {"nl": open_norm[0], "en": open_norm[1]}
+    if exceptions:
+        out["exceptions"] = list(exceptions)
+    return out
+
+
+def _ground_parts(base: RuleBase, rule: Rule) -> tuple[Any, ...]:
+    """The parts of a rule's ground that do not depend on the proposal (see ``_ground_json``)."""
+    cache = _static(base).citations
+    citations = []
+    for c in rule.citations:
+        if c not in cache:
+            cache[c] = _citation_json(base, c)
+        citations.append(cache[c])
+    return (
+        rule, (rule.title.nl, rule.title.en), rule.domain, rule.effect, tuple(sorted(rule.facts)),
+        tuple(citations), rule.derives,
+        (rule.explanation.nl, rule.explanation.en) if rule.explanation else None,
+        (rule.open_norm.nl, rule.open_norm.en) if rule.open_norm else None,
+        tuple(rule.exceptions),
+    )
+
+
+def _ground_json(base: RuleBase, rule: Rule, known: dict[str, Any], status: str) -> dict[str, Any]:
+    """The plain form of ``ground_json``, kept as its specification."""
     out: dict[str, Any] = {
         "rule": rule.id,
         "status": status,
@@ -207,35 +273,32 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
     known = dict(ev.facts)
     known.update({k: v for k, v in ev.derived.items() if v is not None})
     status = applies(base, ev.statuses)
-    in_force = _static(base).in_force(base, ev.as_of)
-    verdict_rules = [r for r in in_force if r.effect != "derive"]
-    definite = [r for r in verdict_rules if status[r.id] is True]
-    possible = [r for r in verdict_rules if status[r.id] is None]
+    day = _static(base).day(base, ev.as_of)
+    in_force = day.in_force
+    # Rules already in verdict order (most severe first, then id), so nothing is sorted per proposal.
+    definite = [r for r in day.by_order if status[r.id] is True]
+    possible = [r for r in day.by_order if status[r.id] is None]
     verdict = _max_effect([r.effect for r in definite])
     could_become = _max_effect([verdict] + [r.effect for r in possible])
     shaky = {r.id: may_be_defeated(base, status, r.id) for r in definite}
     floor = _max_effect([r.effect for r in definite if not shaky[r.id]])
 
-    def order(r: Rule) -> tuple[int, str]:
-        return (-SEVERITY.get(r.effect, -1), r.id)
-
-    classified = [r for r in in_force if r.effect == "derive" and ev.statuses[r.id] is True]
-    grounds = [ground_json(base, r, known, "applies") for r in sorted(definite, key=order)]
-    grounds += [ground_json(base, r, known, "applies") for r in sorted(classified, key=lambda r: r.id)]
-    possible_grounds = [ground_json(base, r, known, "may_apply") for r in sorted(possible, key=order)]
+    grounds = [ground_json(base, r, known, "applies") for r in definite]
+    grounds += [ground_json(base, r, known, "applies") for r in day.classifiers if ev.statuses[r.id] is True]
+    possible_grounds = [ground_json(base, r, known, "may_apply") for r in possible]
     defeated = [
         {"rule": r.id, "title": r.title.as_dict(),
          "by": [e for e in r.exceptions if status[e] is True]}
-        for r in sorted(verdict_rules, key=order)
+        for r in day.by_order
         if ev.statuses[r.id] is True and status[r.id] is False
     ]
     conditions = [
         {"rule": r.id, "what": c.what.as_dict(), "authority": c.authority.as_dict(),
          "citation": citation_json(base, c.citation)}
-        for r in sorted(definite, key=order) if r.effect == "conditional" for c in r.conditions
+        for r in definite if r.effect == "conditional" for c in r.conditions
     ]
     questions_by_fact: dict[str, dict[str, Any]] = {}
-    for r in sorted(possible, key=order):
+    for r in possible:
         if SEVERITY[r.effect] <= SEVERITY[verdict]:
             continue
         for f in sorted(unknown_inputs(base, r, known, ev.derived)):
@@ -244,7 +307,7 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
             })
             q["rules"].append(r.id)
             q["could_lead_to"] = _max_effect([q["could_lead_to"], r.effect])
-    for r in sorted(definite, key=order):
+    for r in definite:
         # Unknown exceptions of the rules that set the verdict: answering them could lower it.
         if not shaky[r.id] or SEVERITY[r.effect] < SEVERITY[verdict]:
             continue
@@ -261,9 +324,9 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
     open_norms = [
         {"rule": r.id, "status": "applies" if status[r.id] is True else "may_apply",
          "norm": r.open_norm.as_dict()}
-        for r in sorted(definite + possible, key=order) if r.open_norm
+        for r in day.by_order if status[r.id] is not False and r.open_norm
     ]
-    domains = sorted({r.domain for r in in_force})
+    domains = list(day.domains)
     if not definite:
         # An allowed verdict says what was checked.
         grounds.insert(0, {
