@@ -223,7 +223,8 @@ def add_routes(app: FastAPI) -> None:
         received = await receive_proposal(request, st.settings.max_body_bytes)
         chosen = choose_lang(lang, request.headers.get("accept-language"))
         verdict = await evaluate(request, received, as_of, chosen)
-        new = checks.NewCheck(principal, received.raw, received.media_type, received.document, verdict, chosen)
+        new = checks.NewCheck(principal, received.raw, received.media_type, received.document,
+                              received.proposal.title, verdict, chosen)
         stored = await asyncio.to_thread(checks.create, database(request), new)
         return json_response(stored.document(), 201, headers={
             "Location": f"/v1/checks/{stored.id}", "Content-Language": chosen})

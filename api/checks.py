@@ -43,6 +43,7 @@ class NewCheck:
     proposal_raw: str
     proposal_media_type: str
     proposal: Any
+    title: str | None
     verdict: dict[str, Any]
     lang: str
 
@@ -92,7 +93,6 @@ def create(db: Database, new: NewCheck) -> StoredCheck:
     v = new.verdict
     rs = v["ruleset"]
     scenario = rs["scenario"]["id"] if rs.get("scenario") else None
-    title = new.proposal.get("title") if isinstance(new.proposal, dict) else None
     check = StoredCheck(
         id=new_check_id(), owner=new.owner.key_id, status="submitted", created_at=utcnow(),
         as_of=dt.date.fromisoformat(rs["as_of"]), lang=new.lang, scenario=scenario, ruleset_hash=rs["hash"],
@@ -102,7 +102,7 @@ def create(db: Database, new: NewCheck) -> StoredCheck:
     with db.write() as conn:
         conn.execute(_INSERT, {
             "id": check.id, "owner": check.owner, "status": check.status, "created_at": check.created_at,
-            "title": title[:500] if isinstance(title, str) else None,
+            "title": new.title[:500] if new.title else None,
             "verdict": v["verdict"], "complete": v["complete"], "could_become": v["could_become"],
             "could_fall_to": v["could_fall_to"], "as_of": check.as_of, "lang": check.lang, "scenario": scenario,
             "ruleset_hash": check.ruleset_hash, "engine_version": check.engine_version,

@@ -8,6 +8,7 @@ fit the schema (each bad field with its JSON pointer).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ JSON_TYPES = ("application/json",)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 ACCEPTED = "application/json, application/yaml"
 LANGS = ("en", "nl")
+MAX_YAML_BYTES = 200_000
 
 try:
     _AMSTERDAM: dt.tzinfo = ZoneInfo("Europe/Amsterdam")
@@ -139,7 +141,16 @@ def validate_proposal(doc: Any) -> Proposal:
 
 async def receive_proposal(request: Request, limit: int) -> ReceivedProposal:
     kind = media_type(request)
-    text, doc = parse_body(await read_body(request, limit), kind)
+    data = await read_body(request, limit)
+    if kind in YAML_TYPES:
+        if len(data) > MAX_YAML_BYTES:
+            raise Problem("body-too-large", f"A YAML body is limited to {MAX_YAML_BYTES:,} bytes "
+                          "(a proposal is a few kilobytes); send larger documents as JSON.",
+                          max_bytes=MAX_YAML_BYTES)
+        # The YAML parser is pure Python: keep it off the event loop.
+        text, doc = await asyncio.to_thread(parse_body, data, kind)
+    else:
+        text, doc = parse_body(data, kind)
     return ReceivedProposal(text, kind, doc, validate_proposal(doc))
 
 

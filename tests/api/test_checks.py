@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from .conftest import Api
 from .helpers import GERMLINE, PLAIN, REPRODUCTIVE, problem
 
@@ -31,6 +33,12 @@ def test_as_of_applies_the_law_of_that_date(api: Api, applicant_key: str) -> Non
     r = api.client.post("/v1/evaluations?as_of=2020-01-01", json=PLAIN, headers=api.headers(applicant_key))
     assert r.status_code == 200
     assert r.json()["ruleset"]["as_of"] == "2020-01-01"
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1900-01-01", "2099-12-31", "9999-12-31"])
+def test_any_calendar_date_gets_a_verdict(api: Api, applicant_key: str, day: str) -> None:
+    r = api.client.post(f"/v1/evaluations?as_of={day}", json=GERMLINE, headers=api.headers(applicant_key))
+    assert r.status_code == 200 and r.json()["ruleset"]["as_of"] == day
 
 
 def test_language_from_query_or_accept_language(api: Api, applicant_key: str) -> None:
@@ -93,6 +101,21 @@ def test_the_proposal_is_stored_as_received(api: Api, applicant_key: str) -> Non
         stored = conn.execute(text("SELECT proposal_raw, proposal_media_type FROM checks WHERE id = :i"),
                               {"i": r.json()["id"]}).one()
     assert stored.proposal_raw == raw and stored.proposal_media_type == "application/json"
+
+
+def test_a_yaml_check_keeps_its_text_and_title(api: Api, applicant_key: str) -> None:
+    raw = "# a comment the applicant wrote\ntitle: Pig kidney into a patient\nactivity: clinical_trial\n"
+    r = api.client.post("/v1/checks", content=raw,
+                        headers={**api.headers(applicant_key), "Content-Type": "application/yaml"})
+    assert r.status_code == 201
+    check = r.json()
+    assert check["proposal_media_type"] == "application/yaml"
+    assert check["proposal"] == {"title": "Pig kidney into a patient", "activity": "clinical_trial"}
+    from sqlalchemy import text
+
+    with api.db.read() as conn:
+        row = conn.execute(text("SELECT proposal_raw, title FROM checks WHERE id = :i"), {"i": check["id"]}).one()
+    assert row.proposal_raw == raw and row.title == "Pig kidney into a patient"
 
 
 def test_a_stored_check_re_evaluates_to_the_same_verdict(api: Api, applicant_key: str) -> None:

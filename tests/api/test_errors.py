@@ -183,6 +183,15 @@ def test_unreadable_json_is_400(api: Api, applicant_key: str, raw: bytes) -> Non
     assert body["type"] == "/problems/malformed-request"
 
 
+def test_a_large_yaml_body_is_413(api: Api, applicant_key: str) -> None:
+    from biotoets.api.receive import MAX_YAML_BYTES
+
+    big = b"title: " + b"x" * MAX_YAML_BYTES + b"\n"
+    r = api.client.post("/v1/evaluations", content=big,
+                        headers={**api.headers(applicant_key), "Content-Type": "application/yaml"})
+    assert "YAML" in problem(r, 413)["detail"]
+
+
 def test_unreadable_yaml_is_400(api: Api, applicant_key: str) -> None:
     r = api.client.post("/v1/evaluations", content=b"a: [1, 2\nb: &x 1\n",
                         headers={**api.headers(applicant_key), "Content-Type": "application/yaml"})
