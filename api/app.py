@@ -74,6 +74,7 @@ class AppState:
     service: EngineService
     keys: KeyCache
     db: dbm.Database | None = None
+    writer: checks.CheckWriter | None = None
     catalogue: Catalogue | None = None
     schemas: dict[str, bytes] = field(default_factory=dict)
     revision: str = ""
@@ -151,6 +152,13 @@ def database(request: Request) -> dbm.Database:
     return st.db
 
 
+def writer(request: Request) -> checks.CheckWriter:
+    st = state_of(request)
+    if st.writer is None:
+        raise Problem("unavailable", "The database is not open yet.", headers={"Retry-After": "1"})
+    return st.writer
+
+
 def catalogue(request: Request) -> Catalogue:
     st = state_of(request)
     if st.catalogue is None:
@@ -225,7 +233,7 @@ def add_routes(app: FastAPI) -> None:
         verdict = await evaluate(request, received, as_of, chosen)
         new = checks.NewCheck(principal, received.raw, received.media_type, received.document,
                               received.proposal.title, verdict, chosen)
-        stored = await asyncio.to_thread(checks.create, database(request), new)
+        stored = await writer(request).create(new)
         return json_response(stored.document(), 201, headers={
             "Location": f"/v1/checks/{stored.id}", "Content-Language": chosen})
 
@@ -474,6 +482,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         st.db, st.revision = await asyncio.to_thread(_startup, settings)
+        st.writer = checks.CheckWriter(st.db)
         try:
             await st.service.start()
             assert st.service.base is not None
@@ -487,6 +496,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await st.service.stop()
+            await asyncio.to_thread(st.writer.close)
+            st.writer = None
             st.db.dispose()
             st.db = None
             st.catalogue = None

@@ -10,7 +10,7 @@ concurrent writers -- threads or processes -- append one after another.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,22 +36,42 @@ _INSERT = insert(AuditRecord)
 _MOVE_HEAD = update(AuditHead).where(AuditHead.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 
 
-def append(conn: Connection, *, actor: str, action: str, subject: str, data: Mapping[str, Any]) -> int:
-    """Add one record at the end of the chain (in the caller's transaction); return its number."""
+@dataclass(frozen=True)
+class Entry:
+    """One thing to record: who did what to which subject, with a few facts about it."""
+
+    actor: str
+    action: str
+    subject: str
+    data: Mapping[str, Any]
+
+
+def append_many(conn: Connection, entries: Sequence[Entry]) -> int:
+    """Add records at the end of the chain, in order, in the caller's transaction; return the last number."""
     # SQLite: the write transaction (BEGIN IMMEDIATE) already keeps other writers out.
     head_q = _HEAD if conn.dialect.name == "sqlite" else _HEAD_FOR_UPDATE
     seq, prev = conn.execute(head_q).one()
-    seq += 1
-    at = utcnow()
-    payload = _canonical({
-        "seq": seq, "at": at.isoformat(), "actor": actor, "action": action, "subject": subject,
-        "data": dict(data),
-    }).decode()
-    digest = record_hash(prev, payload)
-    conn.execute(_INSERT, {"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject,
-                           "payload": payload, "prev_hash": prev, "hash": digest})
-    conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
+    rows = []
+    for e in entries:
+        seq += 1
+        at = utcnow()
+        payload = _canonical({
+            "seq": seq, "at": at.isoformat(), "actor": e.actor, "action": e.action, "subject": e.subject,
+            "data": dict(e.data),
+        }).decode()
+        digest = record_hash(prev, payload)
+        rows.append({"seq": seq, "at": at, "actor": e.actor, "action": e.action, "subject": e.subject,
+                     "payload": payload, "prev_hash": prev, "hash": digest})
+        prev = digest
+    if rows:
+        conn.execute(_INSERT, rows)
+        conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
     return seq
+
+
+def append(conn: Connection, *, actor: str, action: str, subject: str, data: Mapping[str, Any]) -> int:
+    """Add one record at the end of the chain (in the caller's transaction); return its number."""
+    return append_many(conn, [Entry(actor, action, subject, data)])
 
 
 @dataclass(frozen=True)

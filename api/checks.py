@@ -6,11 +6,16 @@ received, so a stored check is served byte for byte without re-encoding.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import datetime as dt
 import os
+import queue
+import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,10 +31,29 @@ STATUSES = ("submitted", "in_review", "confirmed", "overridden", "information_re
 VERDICTS = ("allowed", "conditional", "prohibited")
 
 
+class _RandomPool:
+    """Random bytes from the OS, fetched 4 KiB at a time: one system call per few hundred ids, not one each."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buffer = b""
+        self._pid = os.getpid()
+
+    def take(self, n: int) -> bytes:
+        with self._lock:
+            if len(self._buffer) < n or self._pid != os.getpid():  # refill; never share bytes with a fork
+                self._buffer, self._pid = os.urandom(4096), os.getpid()
+            out, self._buffer = self._buffer[:n], self._buffer[n:]
+            return out
+
+
+_random = _RandomPool()
+
+
 def new_check_id() -> str:
     """A UUID whose first 48 bits are the time in milliseconds (UUIDv7 layout): ids sort by creation."""
     ms = time.time_ns() // 1_000_000
-    raw = bytearray(ms.to_bytes(6, "big") + os.urandom(10))
+    raw = bytearray(ms.to_bytes(6, "big") + _random.take(10))
     raw[6] = 0x70 | (raw[6] & 0x0F)
     raw[8] = 0x80 | (raw[8] & 0x3F)
     return str(uuid.UUID(bytes=bytes(raw)))
@@ -88,8 +112,16 @@ _GET = select(Check.id, Check.owner, Check.status, Check.created_at, Check.as_of
               Check.verdict_json).where(Check.id == bindparam("check_id"))
 
 
-def create(db: Database, new: NewCheck) -> StoredCheck:
-    """Store a check and its audit record in one transaction; return it once committed."""
+@dataclass(frozen=True)
+class Prepared:
+    """A check ready to insert: the stored form, its row and its audit entry."""
+
+    check: StoredCheck
+    row: dict[str, Any]
+    entry: audit.Entry
+
+
+def prepare(new: NewCheck) -> Prepared:
     v = new.verdict
     rs = v["ruleset"]
     scenario = rs["scenario"]["id"] if rs.get("scenario") else None
@@ -99,22 +131,117 @@ def create(db: Database, new: NewCheck) -> StoredCheck:
         engine_version=rs["engine_version"], proposal_media_type=new.proposal_media_type,
         proposal_json=orjson.dumps(new.proposal).decode(), verdict_json=orjson.dumps(v).decode(),
     )
+    row = {
+        "id": check.id, "owner": check.owner, "status": check.status, "created_at": check.created_at,
+        "title": new.title[:500] if new.title else None,
+        "verdict": v["verdict"], "complete": v["complete"], "could_become": v["could_become"],
+        "could_fall_to": v["could_fall_to"], "as_of": check.as_of, "lang": check.lang, "scenario": scenario,
+        "ruleset_hash": check.ruleset_hash, "engine_version": check.engine_version,
+        "proposal_raw": new.proposal_raw, "proposal_media_type": check.proposal_media_type,
+        "proposal_json": check.proposal_json, "verdict_json": check.verdict_json,
+    }
+    entry = audit.Entry(actor=check.owner, action="check.created", subject=check.id, data={
+        "check": check.id, "verdict": v["verdict"], "complete": v["complete"],
+        "ruleset_hash": check.ruleset_hash, "engine_version": check.engine_version,
+        "as_of": check.as_of.isoformat(), "scenario": scenario,
+    })
+    return Prepared(check, row, entry)
+
+
+def store(db: Database, batch: Sequence[Prepared]) -> None:
+    """Insert checks and their audit records in one transaction (committed when this returns)."""
     with db.write() as conn:
-        conn.execute(_INSERT, {
-            "id": check.id, "owner": check.owner, "status": check.status, "created_at": check.created_at,
-            "title": new.title[:500] if new.title else None,
-            "verdict": v["verdict"], "complete": v["complete"], "could_become": v["could_become"],
-            "could_fall_to": v["could_fall_to"], "as_of": check.as_of, "lang": check.lang, "scenario": scenario,
-            "ruleset_hash": check.ruleset_hash, "engine_version": check.engine_version,
-            "proposal_raw": new.proposal_raw, "proposal_media_type": check.proposal_media_type,
-            "proposal_json": check.proposal_json, "verdict_json": check.verdict_json,
-        })
-        audit.append(conn, actor=new.owner.key_id, action="check.created", subject=check.id, data={
-            "check": check.id, "verdict": v["verdict"], "complete": v["complete"],
-            "ruleset_hash": check.ruleset_hash, "engine_version": check.engine_version,
-            "as_of": check.as_of.isoformat(), "scenario": scenario,
-        })
-    return check
+        conn.execute(_INSERT, [p.row for p in batch])
+        audit.append_many(conn, [p.entry for p in batch])
+
+
+def create(db: Database, new: NewCheck) -> StoredCheck:
+    """Store one check and its audit record; return it once committed."""
+    prepared = prepare(new)
+    store(db, [prepared])
+    return prepared.check
+
+
+class CheckWriter:
+    """The process's writer thread: checks that arrive together are committed in one transaction.
+
+    Each caller waits until the transaction holding its check has committed
+    (so a 201 is never sent for a check that is not stored). One writer per
+    process keeps SQLite's write lock from being fought over by many threads;
+    on PostgreSQL it turns many commits into one.
+    """
+
+    def __init__(self, db: Database, max_batch: int = 64) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="biotoets-writer", daemon=True)
+        self._thread.start()
+
+    async def create(self, new: NewCheck) -> StoredCheck:
+        prepared = prepare(new)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._queue.put(_Job(prepared, loop, done))
+        await done
+        return prepared.check
+
+    def close(self) -> None:
+        """Write what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            batch = [job]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._write(batch)
+            if stop:
+                return
+
+    def _write(self, batch: list[_Job]) -> None:
+        try:
+            store(self.db, [j.prepared for j in batch])
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+            if len(batch) > 1:  # one bad check must not sink the others: write them one by one
+                for job in batch:
+                    self._write([job])
+                return
+            batch[0].settle(exc)
+            return
+        for job in batch:
+            job.settle(None)
+
+
+@dataclass(frozen=True)
+class _Job:
+    prepared: Prepared
+    loop: asyncio.AbstractEventLoop
+    done: asyncio.Future[None]
+
+    def settle(self, error: BaseException | None) -> None:
+        def _set() -> None:
+            if self.done.done():  # the request went away; the check is stored (or not) all the same
+                return
+            if error is None:
+                self.done.set_result(None)
+            else:
+                self.done.set_exception(error)
+
+        with contextlib.suppress(RuntimeError):  # the event loop has closed
+            self.loop.call_soon_threadsafe(_set)
 
 
 def _stored(row: Row[Any]) -> StoredCheck:
