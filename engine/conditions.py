@@ -11,7 +11,7 @@ Three-valued logic: a predicate on an absent (unknown) fact is unknown
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,6 +152,26 @@ def leaves(node: Node) -> list[Leaf]:
     return [leaf for x in node.items for leaf in leaves(x)]
 
 
+def _same(v: Any, lit: Any) -> bool:
+    return v == lit and type(v) is type(lit)
+
+
+# What each operator means for a *known* value ``v`` and the rule's literal ``lit``.
+# The one place where operators get their meaning; every evaluator takes it from here.
+KNOWN_TESTS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": _same,
+    "ne": lambda v, lit: not _same(v, lit),
+    "in": lambda v, lit: v in lit,
+    "not_in": lambda v, lit: v not in lit,
+    "gt": lambda v, lit: v > lit,
+    "gte": lambda v, lit: v >= lit,
+    "lt": lambda v, lit: v < lit,
+    "lte": lambda v, lit: v <= lit,
+    "contains_any": lambda v, lit: any(x in lit for x in v),
+    "contains_none": lambda v, lit: not any(x in lit for x in v),
+}
+
+
 def eval_leaf(leaf: Leaf, facts: Mapping[str, Any]) -> Truth:
     op = leaf.op
     if op == "present":
@@ -160,29 +180,7 @@ def eval_leaf(leaf: Leaf, facts: Mapping[str, Any]) -> Truth:
         return leaf.fact not in facts
     if leaf.fact not in facts:
         return None
-    v = facts[leaf.fact]
-    lit = leaf.value
-    if op == "eq":
-        return v == lit and type(v) is type(lit)
-    if op == "ne":
-        return not (v == lit and type(v) is type(lit))
-    if op == "in":
-        return v in lit
-    if op == "not_in":
-        return v not in lit
-    if op == "gt":
-        return v > lit
-    if op == "gte":
-        return v >= lit
-    if op == "lt":
-        return v < lit
-    if op == "lte":
-        return v <= lit
-    if op == "contains_any":
-        return any(x in lit for x in v)
-    if op == "contains_none":
-        return not any(x in lit for x in v)
-    raise ValueError(f"unknown operator {op}")
+    return KNOWN_TESTS[op](facts[leaf.fact], leaf.value)
 
 
 def kleene(node: Node, facts: Mapping[str, Any]) -> Truth:

@@ -275,30 +275,11 @@ def _leaf_fn(leaf: cond.Leaf) -> Callable[[Env], Truth]:
     if op == "absent":
         return lambda env: env.get(name) is UNKNOWN
 
-    def test(v: Any) -> bool:
-        if op == "eq":
-            return v == lit and type(v) is type(lit)
-        if op == "ne":
-            return not (v == lit and type(v) is type(lit))
-        if op == "in":
-            return v in lit
-        if op == "not_in":
-            return v not in lit
-        if op == "gt":
-            return v > lit
-        if op == "gte":
-            return v >= lit
-        if op == "lt":
-            return v < lit
-        if op == "lte":
-            return v <= lit
-        if op == "contains_any":
-            return any(x in lit for x in v)
-        return not any(x in lit for x in v)  # contains_none
+    known = cond.KNOWN_TESTS[op]
 
     def fn(env: Env) -> Truth:
         v = env.get(name)
-        return UNKNOWN if v is UNKNOWN else test(v)
+        return UNKNOWN if v is UNKNOWN else known(v, lit)
 
     return fn
 
