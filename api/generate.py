@@ -28,8 +28,9 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
-from biotoets.engine.proposal import Partner, Proposal
 from pydantic import BaseModel
+
+from biotoets.engine.proposal import Partner, Proposal
 
 FOCUSES = ("germline", "xeno", "animals", "gmo", "knowledge", "medicine", "plant", "mixed")
 # Sections each focus fills in; the rest are left out (or filled with plain "no" answers when complete).
