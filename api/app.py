@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from biotoets.engine.evaluate import ENGINE_VERSION
 from biotoets.engine.host import EngineError
 
-from . import checks
+from . import checks, receipts, reviews
 from . import db as dbm
 from .auth import KeyCache, Principal, Role
 from .catalogue import Catalogue
@@ -66,6 +66,7 @@ JSON = "application/json"
 Lang = Literal["en", "nl"]
 Effect = Literal["allowed", "conditional", "prohibited"]
 CheckStatus = Literal["submitted", "in_review", "confirmed", "overridden", "information_requested"]
+QueueStatus = Literal["awaiting_review", "submitted", "in_review", "confirmed", "overridden", "information_requested"]
 
 
 @dataclass
@@ -262,9 +263,16 @@ def add_routes(app: FastAPI) -> None:
     async def list_checks(
         request: Request, principal: Annotated[Principal, Depends(reader)],
         verdict: Annotated[Effect | None, Query(description="Only checks with this verdict.")] = None,
-        status: Annotated[CheckStatus | None, Query(description="Only checks in this review status.")] = None,
+        status: Annotated[QueueStatus | None, Query(description="Only checks in this review status; "
+                                                   "awaiting_review: submitted or in review.")] = None,
         limit: Annotated[int, Query(ge=1, le=100, description="Checks per page.")] = 20,
         cursor: Annotated[str | None, Query(max_length=100, description="From a previous page's next_cursor.")] = None,
+        open_norms: Annotated[bool | None, Query(description="true: only checks whose verdict flags open norms "
+                                                 "(human judgement needed); false: only checks without.")] = None,
+        incomplete: Annotated[bool | None, Query(description="true: only checks with open questions; false: only "
+                                                 "complete ones.")] = None,
+        min_age_days: Annotated[int | None, Query(ge=0, le=36500, description="Only checks stored at least this "
+                                                  "many days ago.")] = None,
     ) -> Response:
         """An applicant's own checks (an assessor sees every check), paginated, filterable by verdict."""
         before = None
@@ -273,12 +281,16 @@ def add_routes(app: FastAPI) -> None:
             if before is None:
                 raise Problem("malformed-request", "The cursor is not one this API gave out.",
                               errors=[{"parameter": "cursor", "detail": "use next_cursor of the previous page"}])
+        where = reviews.status_condition(status) + reviews.queue_conditions(
+            open_norms=open_norms, complete=None if incomplete is None else not incomplete, min_age_days=min_age_days)
         items, last = await asyncio.to_thread(checks.list_page, database(request), principal, limit=limit,
-                                              before=before, verdict=verdict, status=status)
+                                              before=before, verdict=verdict, status=None, where=where)
         next_cursor = checks.encode_cursor(last) if last is not None else None
         next_link = None
         if next_cursor is not None:
             params = {k: v for k, v in (("verdict", verdict), ("status", status)) if v}
+            params.update({k: str(v).lower() for k, v in (("open_norms", open_norms), ("incomplete", incomplete),
+                                                          ("min_age_days", min_age_days)) if v is not None})
             params.update(limit=str(limit), cursor=next_cursor)
             next_link = "/v1/checks?" + "&".join(f"{k}={v}" for k, v in params.items())
         return json_response(orjson.dumps({"items": items, "next_cursor": next_cursor,
@@ -487,6 +499,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await st.service.start()
             assert st.service.base is not None
             st.catalogue = Catalogue.build(st.service.base, ENGINE_VERSION)
+            # Keep the rule files a stored check is evaluated with, before the first check is stored (replay).
+            await asyncio.to_thread(receipts.keep_snapshot, st.db, st.service.base)
             for name in ("proposal", "verdict"):
                 schema = load_schema(name)
                 if schema is not None:
@@ -508,6 +522,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=[
             {"name": "evaluate", "description": "Evaluate without storing."},
             {"name": "checks", "description": "Stored checks: create, read, list."},
+            {"name": "review", "description": "Assessors' review of stored checks, receipts, replay, audit log."},
             {"name": "catalogue", "description": "The rules and the legal sources they cite (public)."},
             {"name": "schemas", "description": "JSON Schemas of proposals and verdicts (public)."},
             {"name": "health", "description": "Liveness and readiness."},
@@ -516,6 +531,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.biotoets = st
     add_routes(app)
+    reviews.add_routes(app)  # review workflow, receipts, replay, audit log (api/reviews.py)
     add_error_handlers(app)
     app.add_middleware(CatchAll)
 

@@ -139,6 +139,7 @@ def prepare(new: NewCheck) -> Prepared:
         "ruleset_hash": check.ruleset_hash, "engine_version": check.engine_version,
         "proposal_raw": new.proposal_raw, "proposal_media_type": check.proposal_media_type,
         "proposal_json": check.proposal_json, "verdict_json": check.verdict_json,
+        "open_norms": len(v["open_norms"]),
     }
     entry = audit.Entry(actor=check.owner, action="check.created", subject=check.id, data={
         "check": check.id, "verdict": v["verdict"], "complete": v["complete"],
@@ -281,8 +282,11 @@ def decode_cursor(cursor: str) -> int | None:
 
 
 def list_page(db: Database, principal: Principal, *, limit: int, before: int | None, verdict: str | None,
-              status: str | None) -> tuple[list[dict[str, Any]], int | None]:
-    """One page of checks, newest first: an applicant's own, or every check for an assessor."""
+              status: str | None, where: Sequence[Any] = ()) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of checks, newest first: an applicant's own, or every check for an assessor.
+
+    ``where``: further conditions on the checks table (the review queue's filters, api/reviews.py).
+    """
     q = select(Check.seq, Check.id, Check.owner, Check.status, Check.created_at, Check.title, Check.verdict,
                Check.complete, Check.could_become, Check.could_fall_to, Check.as_of, Check.lang, Check.scenario,
                Check.ruleset_hash, Check.engine_version)
@@ -294,6 +298,8 @@ def list_page(db: Database, principal: Principal, *, limit: int, before: int | N
         q = q.where(Check.status == status)
     if before is not None:
         q = q.where(Check.seq < before)
+    if where:
+        q = q.where(*where)
     q = q.order_by(Check.seq.desc()).limit(limit + 1)
     with db.read() as conn:
         rows = conn.execute(q).all()

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     text,
@@ -90,6 +91,9 @@ class Check(Base):
     proposal_json: Mapped[str] = mapped_column(Text)
     # The verdict document as returned to the applicant (JSON).
     verdict_json: Mapped[str] = mapped_column(Text)
+    # Review workflow (migration 0002): open norms the verdict flags; which evaluation is current.
+    open_norms: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (
         Index("ix_checks_owner_seq", "owner", "seq"),
@@ -127,6 +131,77 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigId)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class CheckRevision(Base):
+    """An evaluation a check had before it was re-evaluated, kept as it was."""
+
+    __tablename__ = "check_revisions"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    check_id: Mapped[str] = mapped_column(String(36), ForeignKey("checks.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    replaced_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    lang: Mapped[str] = mapped_column(String(2))
+    ruleset_hash: Mapped[str] = mapped_column(String(64))
+    engine_version: Mapped[str] = mapped_column(String(32))
+    verdict: Mapped[str] = mapped_column(String(16))
+    proposal_json: Mapped[str] = mapped_column(Text)
+    verdict_json: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("check_id", "revision", name="uq_check_revisions_check_revision"),)
+
+
+class Review(Base):
+    """One step of a check's review: an assessor's decision or the applicant's answers.
+
+    The automated verdict it was about is kept beside it; an override records the new verdict and reason.
+    """
+
+    __tablename__ = "reviews"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    check_id: Mapped[str] = mapped_column(String(36), ForeignKey("checks.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(32), ForeignKey("api_keys.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decision: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    automated_verdict: Mapped[str] = mapped_column(String(16))
+    verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    questions_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_reviews_check_seq", "check_id", "seq"),)
+
+
+class RulesetSnapshot(Base):
+    """The exact rule files of a rule base that gave stored verdicts (for replay)."""
+
+    __tablename__ = "ruleset_snapshots"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    engine_version: Mapped[str] = mapped_column(String(32))
+    files_json: Mapped[str] = mapped_column(Text)
+
+
+class WebSession(Base):
+    """A signed-in browser. ``id`` is the SHA-256 of the session token; the token lives only in the cookie."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), ForeignKey("api_keys.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    csrf: Mapped[str] = mapped_column(String(64))
+    draft_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_web_sessions_expires_at", "expires_at"),)
 
 
 GENESIS_HASH = "0" * 64

@@ -52,6 +52,13 @@ _TYPES = [
     ProblemType("invalid-proposal", 422, "The proposal does not match the proposal schema",
                 "One or more fields are invalid. Each entry in 'errors' has the JSON pointer of a field and "
                 "what is wrong with it. The schema is at /v1/schemas/proposal."),
+    ProblemType("invalid-input", 422, "The request body is not valid",
+                "A review, or answers to an assessor's questions, has fields that are missing or wrong. Each "
+                "entry in 'errors' has the JSON pointer of a field and what is wrong with it."),
+    ProblemType("conflict", 409, "Not possible in the check's current state",
+                "The check's review status does not allow this step (for example: a confirmed check cannot be "
+                "overridden, and answers are accepted only after an assessor asked for information). The "
+                "detail names the current status and what is possible from it."),
     ProblemType("internal-error", 500, "Internal error",
                 "Something failed inside the server. Nothing was stored. The correlation_id identifies the "
                 "failure in the server's log; quote it when you report the problem."),
