@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from biotoets.engine.evaluate import ENGINE_VERSION
 from biotoets.engine.host import EngineError
 
-from . import checks, receipts, reviews
+from . import checks, receipts, reviews, web
 from . import db as dbm
 from .auth import KeyCache, Principal, Role
 from .catalogue import Catalogue
@@ -532,6 +532,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.biotoets = st
     add_routes(app)
     reviews.add_routes(app)  # review workflow, receipts, replay, audit log (api/reviews.py)
+    web.add_routes(app)  # the web pages (api/web.py)
     add_error_handlers(app)
     app.add_middleware(CatchAll)
 
