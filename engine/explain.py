@@ -16,8 +16,10 @@ from typing import Any
 from . import conditions as cond
 from .conditions import Truth
 from .loader import SEVERITY, RuleBase, Text
+from .reference import compile_condition
 
 MAX_CHANGES = 12
+_FORGET = object()  # "make this fact unknown", for probing which rules depend on it
 WORDS = {
     "allowed": Text("toegestaan", "allowed"),
     "conditional": Text("voorwaardelijk toegestaan", "conditional"),
@@ -57,6 +59,14 @@ class Explainer:
                     if v is not None and v not in bucket:
                         bucket.append(v)
         self.order = self._derived_order()
+        self.checks = {rid: compile_condition(r.when) for rid, r in base.rules.items()}
+        self._force_cache: dict[date, frozenset[str]] = {}
+        self.exceptions = {rid: r.exceptions for rid, r in base.rules.items()}
+        self.parents: dict[str, set[str]] = {}
+        for rid, r in base.rules.items():
+            for e in r.exceptions:
+                self.parents.setdefault(e, set()).add(rid)
+        self._inputs_cache: dict[str, set[str]] = {}
 
     def _downstream(self, fact: str, seen: set[str]) -> set[str]:
         out: set[str] = set()
@@ -112,36 +122,104 @@ class Explainer:
 
     def changes(self, facts: Mapping[str, Any], statuses: Mapping[str, Truth], on: date,
                 verdict: str, applies_fn: Any) -> list[dict[str, Any]]:
+        """Single-fact changes that move the verdict, lowering ones first (at most ``MAX_CHANGES``)."""
         base = self.base
-        in_force = {rid for rid, r in base.rules.items() if r.in_force(on)}
+        in_force = self._in_force(on)
         current = applies_fn(base, dict(statuses))
         deciding = [rid for rid in in_force if base.rules[rid].effect == verdict and current[rid] is True]
         higher = [rid for rid in in_force if SEVERITY.get(base.rules[rid].effect, -1) > SEVERITY[verdict]
                   and current[rid] is False]
         candidates: set[str] = set()
-        exceptions = [e for d in deciding for e in base.rules[d].exceptions]
-        for rid in deciding + higher + exceptions:
+        exceptions = [e for d in deciding + higher for e in base.rules[d].exceptions]
+        relevant = set(deciding + higher + exceptions)
+        for rid in relevant:
             candidates |= self._inputs(rid)
+        known = dict(facts)
+        for d in self.order:  # the derived facts as they stand, computed once
+            value = self._derived_value(d, known, in_force)
+            if value is None:
+                known.pop(d, None)
+            else:
+                known[d] = value
+        verdict_rules = self._verdict_rules(on)
+        settled = {rid: current[rid] is True for rid in base.rules}
         out: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
         for fact in sorted(candidates):
             if fact not in facts or base.facts[fact].derived:
                 continue
+            # Kleene logic is monotone: a rule that keeps its value with this fact unknown keeps it
+            # whatever the fact is. Try values only for facts that some relevant rule depends on.
+            probe = self._recompute(known, statuses, fact, _FORGET, in_force)
+            if not any(v is None and statuses[rid] is not None and rid in relevant for rid, v in probe.items()):
+                continue
+            found = 0
             for alt in self.alternatives(fact, facts[fact]):
-                new_status = self._recompute(facts, statuses, fact, alt, on, in_force)
-                applied = applies_fn(base, new_status)
-                effects = [base.rules[r].effect for r in in_force
-                           if applied[r] is True and base.rules[r].effect != "derive"]
-                new_verdict = max(effects, key=SEVERITY.__getitem__, default="allowed")
+                delta = self._recompute(known, statuses, fact, alt, in_force)
+                new_verdict, rules = self._verdict(statuses, delta, settled, verdict_rules)
                 if new_verdict == verdict or (fact, new_verdict) in seen:
                     continue
+                found += 1
                 seen.add((fact, new_verdict))
-                rules = sorted(r for r in in_force if applied[r] is True and base.rules[r].effect == new_verdict)
                 out.append(self._change(fact, facts[fact], alt, new_verdict, rules))
+                if found == 2:
+                    break  # both other verdicts reached
         out.sort(key=lambda c: (SEVERITY[c["verdict"]] > SEVERITY[verdict], c["fact"], str(c["to"])))
         return out[:MAX_CHANGES]
 
+    def _in_force(self, on: date) -> frozenset[str]:
+        got = self._force_cache.get(on)
+        if got is None:
+            if len(self._force_cache) > 64:
+                self._force_cache.clear()
+            got = self._force_cache[on] = frozenset(rid for rid, r in self.base.rules.items() if r.in_force(on))
+        return got
+
+    def _verdict_rules(self, on: date) -> list[tuple[str, int]]:
+        """In-force verdict rules as (id, severity), most severe first."""
+        in_force = self._in_force(on)
+        rules = [(rid, SEVERITY[r.effect]) for rid, r in self.base.rules.items()
+                 if rid in in_force and r.effect != "derive"]
+        return sorted(rules, key=lambda x: (-x[1], x[0]))
+
+    def _verdict(self, statuses: Mapping[str, Truth], delta: Mapping[str, Truth], settled: Mapping[str, bool],
+                 rules: list[tuple[str, int]]) -> tuple[str, list[str]]:
+        """The verdict after the status changes in ``delta``, with ``verdict.applies``' default logic (a rule
+        applies when its condition definitely holds and none of its exceptions definitely applies). Only the
+        changed rules and the rules they may defeat are evaluated again; ``settled`` has the rest."""
+        affected: set[str] = set()
+        todo = [rid for rid in delta if delta[rid] != statuses[rid]]
+        while todo:
+            rid = todo.pop()
+            if rid not in affected:
+                affected.add(rid)
+                todo.extend(self.parents.get(rid, ()))
+        memo: dict[str, bool] = {}
+
+        def definitely(rid: str) -> bool:
+            if rid not in affected:
+                return settled[rid]
+            if rid not in memo:
+                own = delta.get(rid, statuses[rid])
+                memo[rid] = own is True and not any(definitely(e) for e in self.exceptions[rid])
+            return memo[rid]
+
+        best = -1
+        chosen: list[str] = []
+        for rid, severity in rules:
+            if severity < best:
+                break
+            if definitely(rid):
+                best = severity
+                chosen.append(rid)
+        names = ("allowed", "conditional", "prohibited")
+        return (names[best] if best >= 0 else "allowed"), sorted(chosen)
+
     def _inputs(self, rid: str) -> set[str]:
+        """The proposal facts behind a rule, through derived facts (cached: the rule base never changes)."""
+        got = self._inputs_cache.get(rid)
+        if got is not None:
+            return got
         out: set[str] = set()
         for f in self.base.rules[rid].facts:
             if f in self.derived_rules:
@@ -149,30 +227,57 @@ class Explainer:
                     out |= self._inputs(r.id)
             else:
                 out.add(f)
+        self._inputs_cache[rid] = out
         return out
 
-    def _recompute(self, facts: Mapping[str, Any], statuses: Mapping[str, Truth], fact: str, value: Any,
-                   on: date, in_force: set[str]) -> dict[str, Truth]:
-        known = dict(facts)
-        known[fact] = value
-        if self.base.facts[fact].kind == "set":
-            count = "partners.count" if fact == "partners.countries" else fact + ".count"
-            if count in self.base.facts:
-                known[count] = len(value)
-        touched = {fact} | self.downstream.get(fact, set())
-        for d in self.order:
-            results = [cond.kleene(r.when, known) for r in self.derived_rules[d] if r.id in in_force]
-            if any(x is True for x in results):
-                known[d] = True
-            elif any(x is None for x in results):
-                known.pop(d, None)
+    def _derived_value(self, name: str, known: Mapping[str, Any], in_force: frozenset[str]) -> Truth:
+        value: Truth = False
+        for r in self.derived_rules[name]:
+            if r.id in in_force:
+                got = self.checks[r.id](known)
+                if got is True:
+                    return True
+                if got is None:
+                    value = None
+        return value
+
+    def _recompute(self, known: dict[str, Any], statuses: Mapping[str, Truth], fact: str, value: Any,
+                   in_force: frozenset[str]) -> dict[str, Truth]:
+        """New statuses of the rules that depend on one changed fact (the others keep theirs).
+
+        ``known`` is changed in place and restored before returning, to save copying it for every value tried.
+        """
+        saved: dict[str, Any] = {}
+
+        def put(name: str, v: Any) -> None:
+            if name not in saved:
+                saved[name] = known.get(name, _FORGET)
+            if v is _FORGET or v is None and name in self.derived_rules:
+                known.pop(name, None)
             else:
-                known[d] = False
-        new = dict(statuses)
+                known[name] = v
+
+        touched = {fact}
+        count = "partners.count" if fact == "partners.countries" else fact + ".count"
+        put(fact, value)
+        if self.base.facts[fact].kind == "set" and count in self.base.facts:
+            put(count, _FORGET if value is _FORGET else len(value))
+            touched.add(count)
+        down = self.downstream.get(fact, set())
+        for d in self.order:
+            if d in down:
+                put(d, self._derived_value(d, known, in_force))
+        touched |= down
+        delta: dict[str, Truth] = {}
         for f in touched:
             for rid in self.readers.get(f, ()):
-                new[rid] = cond.kleene(self.base.rules[rid].when, known) if rid in in_force else False
-        return new
+                delta[rid] = self.checks[rid](known) if rid in in_force else False
+        for name, old in saved.items():
+            if old is _FORGET:
+                known.pop(name, None)
+            else:
+                known[name] = old
+        return delta
 
     @staticmethod
     def _change(fact: str, old: Any, new: Any, verdict: str, rules: list[str]) -> dict[str, Any]:
