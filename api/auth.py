@@ -97,6 +97,19 @@ def revoke_key(db: Database, key_id: str, actor: str = "cli") -> bool:
     return bool(done)
 
 
+def set_role(db: Database, key_id: str, role: Role | str, actor: str = "cli") -> str | None:
+    """Give an active key another role (audited); returns the role it had, or None if there is no such key."""
+    role = Role(role)
+    with db.write() as conn:
+        row = conn.execute(select(ApiKey.role).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))).first()
+        if row is None:
+            return None
+        conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(role=role.value))
+        audit.append(conn, actor=actor, action="key.role_changed", subject=key_id,
+                     data={"key": key_id, "from": row.role, "to": role.value})
+    return str(row.role)
+
+
 def list_keys(db: Database) -> list[Row[Any]]:
     """Every key (id, name, role, created_at, revoked_at), oldest first; never the hash."""
     with db.read() as conn:

@@ -1,0 +1,101 @@
+"""CLI commands of the review workflow: ``replay ID`` and ``keys set-role KEY_ID ROLE``.
+
+``biotoets replay ID`` evaluates a stored check again under the rule files it
+was evaluated with (the snapshot kept in the database), on the stored date and
+in the stored language, and says whether the verdict is unchanged. The replay
+is recorded in the audit log. Exit 0 when the verdict is unchanged, 1 when it
+differs, 2 when there is no such check or its rule files are not stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .cli import EXIT_PROBLEMS, CliError
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from . import receipts
+    from .cli_server import _actor, _open
+
+    db = _open(args)
+    try:
+        check = receipts.load_check(db, args.check_id)
+        if check is None:
+            raise CliError(f"no check with id {args.check_id!r}")
+        try:
+            files = receipts.load_snapshot(db, check.ruleset_hash)
+        except receipts.SnapshotError as exc:
+            raise CliError(str(exc)) from None
+        if files is None:
+            raise CliError(f"the rule files of ruleset {check.ruleset_hash[:12]} are not stored in this database; "
+                           "the check cannot be replayed")
+        replayed = receipts.ReplayEngines(size=1).evaluate(check, files)
+        report = receipts.replay_report(check, replayed)
+        report["audit_record"] = receipts.record_replay(db, _actor(), report)
+    finally:
+        db.dispose()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        s, r = report["stored"], report["replayed"]
+        print(f"check {report['check']} (evaluation {report['revision']}), law as of {report['as_of']}, "
+              f"ruleset {report['ruleset_hash'][:16]}, engine {report['engine_version']['stored']} -> "
+              f"{report['engine_version']['replayed']}")
+        print(f"stored:   {s['verdict']} (complete: {str(s['complete']).lower()}, could become {s['could_become']})")
+        print(f"replayed: {r['verdict']} (complete: {str(r['complete']).lower()}, could become {r['could_become']})")
+        if report["verdict_unchanged"]:
+            print("verdict unchanged" + ("; the whole verdict document is identical" if report["identical"]
+                                         else f"; other parts differ: {', '.join(report['differences'])}"))
+        else:
+            print("VERDICT CHANGED; parts that differ: " + ", ".join(report["differences"]))
+        print(f"recorded as audit record {report['audit_record']}", file=sys.stderr)
+    return 0 if report["verdict_unchanged"] else EXIT_PROBLEMS
+
+
+def cmd_keys_set_role(args: argparse.Namespace) -> int:
+    from .auth import set_role, split_key
+    from .cli_server import _actor, _open
+
+    key_id = args.key_id
+    parts = split_key(key_id)
+    if parts is not None:  # a whole key was pasted: use its id
+        key_id = parts[0]
+    db = _open(args)
+    try:
+        before = set_role(db, key_id, args.role, actor=_actor())
+    finally:
+        db.dispose()
+    if before is None:
+        raise CliError(f"no active key with id {key_id!r} (see 'biotoets keys list')")
+    print(f"biotoets: key {key_id} now has role {args.role} (was {before}); servers apply it within their key "
+          "cache time.", file=sys.stderr)
+    return 0
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    for action in parser._actions:  # argparse keeps no public handle on a parser's sub-commands
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    raise RuntimeError("the parser has no sub-commands")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from .cli_server import _db_option
+
+    p = sub.add_parser("replay", help="evaluate a stored check again under the rule files it used; non-zero exit "
+                       "if the verdict changed")
+    p.add_argument("check_id", metavar="ID", help="the check's id")
+    p.add_argument("--json", action="store_true", help="print the replay report as JSON")
+    _db_option(p)
+    p.set_defaults(func=cmd_replay)
+
+    keys = sub.choices.get("keys")
+    if keys is not None:  # 'keys' comes from cli_server; role changes belong with it
+        p = _subcommands(keys).add_parser("set-role", help="change a key's role (recorded in the audit log)")
+        p.add_argument("key_id", metavar="KEY_ID")
+        p.add_argument("role", choices=("applicant", "assessor", "admin"))
+        _db_option(p)
+        p.set_defaults(func=cmd_keys_set_role)
