@@ -40,6 +40,7 @@ test: install services chromium
 	$(BIN)/python -m pytest -q
 	$(BIN)/biotoets rules lint
 	$(BIN)/biotoets casebase run --coverage --quiet
+	$(MAKE) test-py312
 
 # The engine must also work on Python 3.12: run its tests there when the interpreter exists.
 PY312 := $(shell for p in python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12 2>/dev/null); do \
