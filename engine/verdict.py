@@ -302,20 +302,25 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
         if SEVERITY[r.effect] <= SEVERITY[verdict]:
             continue
         for f in sorted(unknown_inputs(base, r, known, ev.derived)):
-            q = questions_by_fact.setdefault(f, {
-                "fact": f, "question": base.questions[f].as_dict(), "could_lead_to": r.effect, "rules": [],
-            })
+            q = questions_by_fact.get(f)
+            if q is None:  # (built only when new: most facts are shared by several rules)
+                q = questions_by_fact[f] = {
+                    "fact": f, "question": base.questions[f].as_dict(), "could_lead_to": r.effect, "rules": [],
+                }
             q["rules"].append(r.id)
-            q["could_lead_to"] = _max_effect([q["could_lead_to"], r.effect])
+            if SEVERITY[r.effect] > SEVERITY[q["could_lead_to"]]:
+                q["could_lead_to"] = r.effect
     for r in definite:
         # Unknown exceptions of the rules that set the verdict: answering them could lower it.
         if not shaky[r.id] or SEVERITY[r.effect] < SEVERITY[verdict]:
             continue
         for ex in shaky[r.id]:
             for f in sorted(unknown_inputs(base, base.rules[ex], known, ev.derived)):
-                q = questions_by_fact.setdefault(f, {
-                    "fact": f, "question": base.questions[f].as_dict(), "could_lead_to": floor, "rules": [],
-                })
+                q = questions_by_fact.get(f)
+                if q is None:
+                    q = questions_by_fact[f] = {
+                        "fact": f, "question": base.questions[f].as_dict(), "could_lead_to": floor, "rules": [],
+                    }
                 q["rules"].append(ex)
     questions = sorted(
         questions_by_fact.values(),
