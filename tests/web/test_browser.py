@@ -155,6 +155,7 @@ def test_an_applicant_gets_a_conditional_verdict_in_dutch_with_a_checklist_and_a
     shot(page, "applicant-nl-7-receipt")
     page.emulate_media(media="print")
     expect(page.locator("button[data-print]")).to_be_hidden()
+    shot(page, "applicant-nl-8-receipt-print")
     pdf = Path(ARTIFACTS) / "web-receipt.pdf"
     page.pdf(path=str(pdf), format="A4", print_background=True)
     assert pdf.read_bytes().startswith(b"%PDF-")
