@@ -67,22 +67,14 @@ def _run_chunk(args: tuple[int, Sequence[dict[str, Any]], date, bool]) -> tuple[
     engine = _ENGINE
     assert engine is not None, "worker was not initialised"
     out: list[dict[str, Any]] = []
-    # A summary has no "changes" (why-not explanations), so do not compute them for one:
-    # they are most of the cost of an evaluation. Everything a summary reads is unaffected.
-    explainer = getattr(engine, "explainer", None)
-    if summary and explainer is not None:
-        engine.explainer = None
-    try:
-        for proposal in proposals:
-            try:
-                verdict = engine.evaluate(proposal, on, lang=_LANG)
-            except Exception as exc:  # one bad proposal must not sink the batch
-                out.append({"error": f"{type(exc).__name__}: {exc}"})
-                continue
-            out.append(summarize(verdict) if summary else verdict)
-    finally:
-        if explainer is not None:
-            engine.explainer = explainer
+    for proposal in proposals:
+        try:
+            # A summary has no "changes" (why-not explanations): they are most of an evaluation's cost.
+            verdict = engine.evaluate(proposal, on, lang=_LANG, explain=not summary)
+        except Exception as exc:  # one bad proposal must not sink the batch
+            out.append({"error": f"{type(exc).__name__}: {exc}"})
+            continue
+        out.append(summarize(verdict) if summary else verdict)
     return start, out
 
 

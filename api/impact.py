@@ -36,8 +36,8 @@ def run_cases(scenario: str, cases_path: Path | None, today: date, rules_dir: Pa
             proposal = to_proposal(case.proposal)
             on = case.as_of or today
             ids.append(case.id)
-            before.append(summary(base_engine.evaluate(proposal, on)))
-            after.append(summary(sc_engine.evaluate(proposal, on)))
+            before.append(summary(base_engine.evaluate(proposal, on, explain=False)))
+            after.append(summary(sc_engine.evaluate(proposal, on, explain=False)))
             if progress:
                 progress(i)
     finally:

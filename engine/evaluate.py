@@ -129,10 +129,15 @@ class Engine:
                 )
         return result
 
-    def evaluate(self, proposal: Proposal | Mapping[str, Any], on: date, lang: str = "en") -> dict[str, Any]:
-        """The verdict JSON for one proposal as of a date."""
+    def evaluate(self, proposal: Proposal | Mapping[str, Any], on: date, lang: str = "en",
+                 explain: bool = True) -> dict[str, Any]:
+        """The verdict JSON for one proposal as of a date.
+
+        ``explain=False`` leaves ``changes`` (what would change the verdict) empty: for bulk runs such as an
+        impact analysis, which compare verdicts and never show them one by one.
+        """
         if not isinstance(proposal, Proposal):
             proposal = Proposal.model_validate(proposal)
         result = self.evaluate_facts(flatten(proposal), on)
         return build_verdict(self.base, result, lang=lang, engine_version=ENGINE_VERSION,
-                             scenario=self.scenario, explainer=self.explainer)
+                             scenario=self.scenario, explainer=self.explainer if explain else None)
