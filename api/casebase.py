@@ -11,6 +11,7 @@ from typing import Any
 
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.loader import RuleLoadError, validate_document
+from biotoets.engine.verdict import unknown_inputs
 
 from .inputs import InputError, parse_document, to_proposal
 
@@ -130,17 +131,22 @@ def coverage(engine: Engine, outcomes: list[Outcome]) -> dict[str, Any]:
         fired |= {d["rule"] for d in o.verdict["defeated"]}
         asked |= {q["fact"] for q in o.verdict["questions"]}
     all_rules = set(base.rules)
-    all_questions = {f for f in base.questions if f in _read_facts(base)}
+    all_questions = askable_questions(base)
+    informational = {f for r in base.rules.values() for f in r.facts if f in base.questions} - all_questions
     return {
         "rules": {"covered": sorted(all_rules & fired), "uncovered": sorted(all_rules - fired),
                   "total": len(all_rules)},
         "questions": {"covered": sorted(all_questions & asked), "uncovered": sorted(all_questions - asked),
-                      "total": len(all_questions)},
+                      "total": len(all_questions), "never_asked_by_design": sorted(informational)},
     }
 
 
-def _read_facts(base: Any) -> set[str]:
+def askable_questions(base: Any) -> set[str]:
+    """Facts whose question the engine can ask: inputs (through derived facts and exceptions) of rules that
+    prohibit or condition. A fact read only by informational rules can never change a verdict, so its
+    question is never asked."""
     out: set[str] = set()
     for r in base.rules.values():
-        out |= r.facts
+        if r.effect in ("prohibited", "conditional"):
+            out |= unknown_inputs(base, r, {}, {})
     return out

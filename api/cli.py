@@ -198,6 +198,9 @@ def cmd_casebase_run(args: argparse.Namespace) -> int:
             print(f"{label} coverage: {n}/{c['total']} ({pct:.0f}%)")
             if c["uncovered"]:
                 print(f"  uncovered {kind}: {', '.join(c['uncovered'])}")
+            if c.get("never_asked_by_design"):
+                print("  not counted (read only by informational rules, so never asked): "
+                      + ", ".join(c["never_asked_by_design"]))
     print(f"{len(outcomes)} cases: {len(outcomes) - len(failed)} passed, {len(failed)} failed")
     return EXIT_PROBLEMS if failed else 0
 

@@ -176,4 +176,16 @@ def test_casebase_coverage_lines(capsys) -> None:
     out = capsys.readouterr().out
     rule_line = [line for line in out.splitlines() if line.startswith("rule coverage: ")]
     assert rule_line and rule_line[0].endswith("(100%)")
-    assert any(line.startswith("question coverage: ") for line in out.splitlines())
+    question_line = [line for line in out.splitlines() if line.startswith("question coverage: ")]
+    assert question_line and question_line[0].endswith("(100%)")
+
+
+def test_questions_never_asked_are_only_those_of_informational_facts(base) -> None:
+    from biotoets.api.casebase import askable_questions
+
+    askable = askable_questions(base)
+    for name in {f for r in base.rules.values() for f in r.facts if f in base.questions} - askable:
+        readers = [r for r in base.rules.values() if name in r.facts]
+        assert all(r.effect in ("allowed", "derive") for r in readers), name
+        exceptions = {e for r in base.rules.values() for e in r.exceptions}
+        assert not any(r.id in exceptions for r in readers), name
