@@ -545,7 +545,8 @@ def write(path: Path, cfg: Config, rep: Report, header: list[str], argv: list[st
         "",
         f"Written by `.venv/bin/python -m bench{' ' + ' '.join(argv) if argv else ''}` in {took / 60:.1f} min "
         "(regenerate with `make bench`). Numbers are from one run on the machine below, which is shared "
-        "and noisy: compare ratios measured side by side, not absolute numbers across runs.",
+        "and noisy: compare ratios measured side by side, not absolute numbers across runs. Where the time "
+        "goes and what stands in the way of each target: `bench/NOTES.md`.",
         "",
         *header,
         "",
