@@ -168,10 +168,6 @@ def section_core(cfg: Config, rep: Report) -> None:
     log("core: building engines")
     base = load_rule_base()
     engine = Engine(base, name="bench")
-    # The same engine without the why-not explanations ("changes": []), which the issue's full
-    # evaluation (verdict, grounds, conditions, questions) does not include.
-    lean = Engine(base, name="bench-lean")
-    lean.explainer = None
     stock = StockDurable(engine.compiled)
     flat = Flat(base, ON)
     peers: dict[str, Callable[[Any], Any]] = {
@@ -228,7 +224,9 @@ def section_core(cfg: Config, rep: Report) -> None:
         log(f"core: timing {wname}")
         contenders: dict[str, tuple[Callable[[Any], Any], list[Any]]] = {
             FULL: (lambda x: engine.evaluate(x[0], x[1]), items),
-            LEAN: (lambda x: lean.evaluate(x[0], x[1]), items),
+            # Without the why-not explanations ("changes": []), which the issue's full evaluation
+            # (verdict, grounds, conditions, questions) does not include.
+            LEAN: (lambda x: engine.evaluate(x[0], x[1], explain=False), items),
             "biotoets Engine.fire (durable_rules, lean driver)": (lambda x: engine.fire(x[0], x[1]), facts),
             "durable_rules stock host, bare assert_fact": (lambda x: stock.run(x[0], x[1]), facts),
             "reference evaluator (plain Python)": (lambda x: reference.rule_statuses(base, x[0], x[1]), facts),
@@ -302,7 +300,6 @@ def section_core(cfg: Config, rep: Report) -> None:
                f"stock {fmt(stock_m)} µs ÷ full {fmt(full)} µs = {ratio(stock_m, full)}; ÷ without explanations "
                f"{ratio(stock_m, lean_m)}; ÷ durable_rules path alone {ratio(stock_m, fire)}", stock_m >= 3 * full)
     engine.close()
-    lean.close()
 
 
 # -- scaling -----------------------------------------------------------------------------------
@@ -328,8 +325,6 @@ def section_scaling(cfg: Config, rep: Report) -> None:
         t1 = time.perf_counter()
         engine = Engine(base, name=f"scale{n}")
         t2 = time.perf_counter()
-        lean = Engine(base, name=f"scale{n}-lean")
-        lean.explainer = None
         flat = Flat(base, ON)
         hand, zen = hand_engine(flat), zen_engine(flat)
         bad = 0
@@ -338,7 +333,7 @@ def section_scaling(cfg: Config, rep: Report) -> None:
             bad += (hand(q) != ours) + (zen(q) != ours)
         contenders: dict[str, tuple[Callable[[Any], Any], list[Any]]] = {
             "biotoets full": (lambda p, e=engine: e.evaluate(p, ON), props),
-            "full, no explanations": (lambda p, e=lean: e.evaluate(p, ON), props),
+            "full, no explanations": (lambda p, e=engine: e.evaluate(p, ON, explain=False), props),
             "Engine.fire": (lambda f, e=engine: e.fire(f, ON), facts),
             "reference": (lambda f, b=base: reference.rule_statuses(b, f, ON), facts),
             "ZEN": (zen, pfs),
@@ -351,7 +346,6 @@ def section_scaling(cfg: Config, rep: Report) -> None:
         rows.append([str(n), str(len(flat.in_force)), str(shards), f"{fired:.1f}", f"{t2 - t1:.2f} s",
                      *[f"{fmt(stats[k].cpu)} / {fmt(stats[k].p99)}" for k in contenders], str(bad)])
         engine.close()
-        lean.close()
     lines = ["## Scaling: synthetic rule bases of the real rules' shapes", "",
              f"{cfg.scaling_n} complete generated proposals; CPU µs per proposal / wall p99 µs (see *Core*). "
              "Rules are the real ones "

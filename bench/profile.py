@@ -27,17 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     from biotoets.engine.loader import load_rule_base
 
     engine = Engine(load_rule_base(), name="profile")
-    if not explain:
-        engine.explainer = None  # the why-not explanations ("changes") left out
     on = date(2025, 6, 1)
     proposals = [c.proposal for c in load_cases() if c.scenario is None] + generate_proposals(500, seed=1)
     for p in proposals:  # warm-up
-        engine.evaluate(p, on)
+        engine.evaluate(p, on, explain=explain)
     profiler = Profiler(interval=0.0002)
     profiler.start()
     for _ in range(3):
         for p in proposals:
-            engine.evaluate(p, on)
+            engine.evaluate(p, on, explain=explain)
     profiler.stop()
     out = Path(__file__).resolve().parent / "profiles" / f"{name}.txt"
     out.parent.mkdir(exist_ok=True)
