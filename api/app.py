@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from biotoets.engine.evaluate import ENGINE_VERSION
 from biotoets.engine.host import EngineError
 
-from . import checks, receipts, reviews, web
+from . import checks, impact_api, receipts, reviews, web
 from . import db as dbm
 from .auth import KeyCache, Principal, Role
 from .catalogue import Catalogue
@@ -533,6 +533,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_routes(app)
     reviews.add_routes(app)  # review workflow, receipts, replay, audit log (api/reviews.py)
     web.add_routes(app)  # the web pages (api/web.py)
+    impact_api.add_routes(app)  # policy scenarios and impact analysis for admins (api/impact_api.py)
     add_error_handlers(app)
     app.add_middleware(CatchAll)
 
