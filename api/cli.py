@@ -379,4 +379,8 @@ def run() -> Any:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # As ``python -m biotoets.api.cli``: run the package's module, whose exceptions (CliError) the commands raise;
+    # this file's own copy of them, as __main__, would not catch them.
+    from biotoets.api.cli import main as package_main
+
+    sys.exit(package_main())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,6 +62,86 @@ def parse_document(data: bytes, what: str = "the proposal") -> Any:
     if _depth(doc, MAX_DEPTH) > MAX_DEPTH:
         raise InputError(f"{what} is nested more than {MAX_DEPTH} levels deep")
     return doc
+
+
+def json_problem(doc: Any, limit: int = MAX_DEPTH) -> tuple[str, str] | None:
+    """(JSON pointer, what is wrong) for the first value of a parsed document that cannot be stored as it is.
+
+    Nesting deeper than ``limit`` (reported with the pointer ``"depth"``), a NaN or infinity (YAML's ``.nan``
+    and ``.inf``; written out as JSON they would silently become null, i.e. "unknown"), an integer beyond 64
+    bits, text with a NUL character (PostgreSQL cannot store it) or a value JSON does not have (YAML's
+    ``!!binary``, ``!!set``).
+    """
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(doc, ())]
+    while stack:
+        node, where = stack.pop()
+        if len(where) > limit:
+            return "depth", f"the document is nested more than {limit} levels deep"
+        if isinstance(node, str):
+            if "\x00" in node:
+                return pointer(where), "must not contain the character U+0000 (NUL)"
+        elif isinstance(node, bool) or node is None:
+            continue
+        elif isinstance(node, int):
+            if not -(2**63) <= node < 2**64:  # (a YAML integer can be any size; JSON's readers stop at 64 bits)
+                return pointer(where), "is too large a number"
+        elif isinstance(node, float):
+            if not math.isfinite(node):
+                return pointer(where), "must be a finite number"
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    return pointer(where), "every key must be text"
+                if "\x00" in key:
+                    return pointer(where), "a key must not contain the character U+0000 (NUL)"
+                stack.append((value, (*where, key)))
+        elif isinstance(node, list):
+            stack.extend((value, (*where, i)) for i, value in enumerate(node))
+        else:
+            return pointer(where), "is not a JSON value (text, number, true/false, null, list or object)"
+    return None
+
+
+_KEY_END = re.compile(rb'"\s*:')
+
+
+def _count_keys(doc: Any) -> int:
+    count, stack = 0, [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            count += len(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
+
+
+def duplicate_key(data: bytes, doc: Any) -> str | None:
+    """A key that some object in the JSON text ``data`` (already parsed into ``doc``) has twice, or None.
+
+    JSON parsers keep the last of two equal keys without a word; for a proposal that would silently
+    decide between two answers (``"pregnancy_intended": false, "pregnancy_intended": true``). Every key
+    in the text is followed by ``":`` (maybe with spaces between), so when the text has no more of
+    those than ``doc`` has keys, no key can have been dropped; only otherwise is the text parsed again.
+    """
+    if len(_KEY_END.findall(data)) <= _count_keys(doc):
+        return None
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and not repeated:
+                repeated.append(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(data, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None  # the caller's parser accepted the text; only its own limits apply
+    return repeated[0] if repeated else None
 
 
 def pointer(loc: tuple[Any, ...]) -> str:

@@ -21,7 +21,7 @@ from starlette.requests import Request
 
 from biotoets.engine.proposal import Proposal
 
-from .inputs import InputError, parse_document, validation_problems
+from .inputs import InputError, duplicate_key, json_problem, parse_document, validation_problems
 from .problems import Problem, field_message
 
 JSON_TYPES = ("application/json",)
@@ -109,9 +109,14 @@ def parse_body(data: bytes, kind: str) -> tuple[str, Any]:
         except InputError as exc:
             raise Problem("malformed-request", f"The body cannot be read: {exc}.") from None
     try:
-        return text, orjson.loads(data)
+        doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise Problem("malformed-request", f"The body is not valid JSON: {exc}.") from None
+    repeated = duplicate_key(data, doc)
+    if repeated is not None:  # as the YAML reader (and so the CLI) refuses them
+        raise Problem("malformed-request", f"The body has the key {repeated!r} twice in one object; say each "
+                      "thing once.")
+    return text, doc
 
 
 def validate_proposal(doc: Any) -> Proposal:
@@ -122,6 +127,13 @@ def validate_proposal(doc: Any) -> Proposal:
         kind = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(type(doc), "a number")
         raise Problem("invalid-proposal", f"A proposal is a JSON object with fields, not {kind}.",
                       errors=[{"pointer": "", "detail": "must be an object"}])
+    wrong = json_problem(doc)
+    if wrong is not None:
+        where, detail = wrong
+        if where == "depth":
+            raise Problem("malformed-request", f"The body cannot be read: {detail}.")
+        raise Problem("invalid-proposal", f"The proposal has 1 invalid field: {where or '/'} {detail}.",
+                      errors=[{"pointer": where, "detail": detail}])
     try:
         # Strict JSON semantics: "yes" is not true and "7" is not 7 -- the applicant is told, not guessed at.
         return Proposal.model_validate_json(orjson.dumps(doc), strict=True)
