@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -31,6 +31,7 @@ from biotoets.engine.host import EngineError
 
 from . import checks, impact_api, receipts, reviews, web
 from . import db as dbm
+from . import observability as obs
 from .auth import KeyCache, Principal, Role
 from .catalogue import Catalogue
 from .engine_service import EngineNotReady, EngineService
@@ -46,6 +47,7 @@ from .models import (
 )
 from .openapi import SECURITY_SCHEME, build_openapi, load_schema, problem_responses, proposal_body
 from .problems import TYPES, Problem, problem_response
+from .ratelimit import FailureLimiter
 from .receive import ReceivedProposal, choose_lang, receive_proposal, today
 from .settings import Settings
 
@@ -79,6 +81,8 @@ class AppState:
     catalogue: Catalogue | None = None
     schemas: dict[str, bytes] = field(default_factory=dict)
     revision: str = ""
+    # Failed authentications per client address (api/ratelimit.py).
+    limiter: FailureLimiter = field(default_factory=lambda: FailureLimiter(0, 0))
 
 
 def state_of(request: Request) -> AppState:
@@ -101,17 +105,55 @@ def bearer_key(request: Request) -> str | None:
     return key.strip()
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _refuse_if_limited(st: AppState, client: str) -> None:
+    retry = st.limiter.retry_after(client)
+    if retry is not None:
+        obs.AUTH_LIMITED.inc()
+        raise Problem("rate-limited", f"Too many requests with an invalid API key came from your address; "
+                      f"try again in {retry} s.", headers={"Retry-After": str(retry)})
+
+
+def _auth_failed(st: AppState, client: str) -> None:
+    obs.AUTH_FAILURES.inc()
+    if st.limiter.failed(client):
+        log.warning("failed authentication: %d invalid keys from %s within %d s; refusing keys from it for now",
+                    st.limiter.limit, client, st.limiter.window)
+
+
+async def resolve_limited(request: Request, key: str) -> Principal | None:
+    """The key's principal, or None -- under the failed-authentication limit (a 429 problem for a refused
+    address). The API and the web sign-in both verify keys through this."""
+    st = state_of(request)
+    assert st.db is not None
+    found, known = st.keys.get(key)
+    if not found or known is None:  # only a key this process has already verified passes a refused address
+        _refuse_if_limited(st, _client(request))
+    principal = await st.keys.resolve(key, st.db)
+    if principal is None:
+        _auth_failed(st, _client(request))
+    return principal
+
+
 async def principal_of(request: Request, optional: bool = False) -> Principal | None:
-    key = bearer_key(request)
+    st = state_of(request)
+    try:
+        key = bearer_key(request)
+    except Problem:  # a malformed Authorization header is a failed authentication too
+        _refuse_if_limited(st, _client(request))
+        _auth_failed(st, _client(request))
+        raise
     if key is None:
         if optional:
             return None
         raise Problem("unauthenticated", "This request needs an API key: send 'Authorization: Bearer <key>'.",
                       headers={"WWW-Authenticate": 'Bearer realm="biotoets"'})
-    st = state_of(request)
     if st.db is None:
         raise Problem("unavailable", "The server is starting; try again shortly.", headers={"Retry-After": "1"})
-    principal = await st.keys.resolve(key, st.db)
+    principal = await resolve_limited(request, key)
     if principal is None:
         raise Problem("unauthenticated", "The API key is not valid (mistyped, unknown or revoked).",
                       headers={"WWW-Authenticate": 'Bearer realm="biotoets", error="invalid_token"'})
@@ -398,6 +440,17 @@ def add_error_handlers(app: FastAPI) -> None:
         return Problem("malformed-request", f"Invalid query parameter(s): {names}.",
                        errors=errors).response(_instance(request))
 
+    @app.exception_handler(DataError)
+    async def on_unstorable_value(request: Request, exc: DataError) -> Response:
+        # A value the database refuses (PostgreSQL: text with U+0000) came from the request: the caller's to fix.
+        correlation = uuid.uuid4().hex
+        log.warning("unstorable value %s on %s %s: %s", correlation, request.method, request.url.path,
+                    str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__)
+        return Problem("invalid-input", "The request has a value the database cannot store (such as the character "
+                       "U+0000 in a text); nothing was stored.", correlation_id=correlation,
+                       errors=[{"pointer": "", "detail": "contains a value that cannot be stored"}],
+                       ).response(_instance(request))
+
     @app.exception_handler(OperationalError)
     async def on_database_down(request: Request, exc: OperationalError) -> Response:
         correlation = uuid.uuid4().hex
@@ -489,7 +542,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The ASGI app (uvicorn calls this in every worker process)."""
     settings = settings or Settings.from_env()
     st = AppState(settings=settings, service=EngineService(settings.rules_dir),
-                  keys=KeyCache(settings.key_cache_seconds))
+                  keys=KeyCache(settings.key_cache_seconds),
+                  limiter=FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -534,8 +588,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     reviews.add_routes(app)  # review workflow, receipts, replay, audit log (api/reviews.py)
     web.add_routes(app)  # the web pages (api/web.py)
     impact_api.add_routes(app)  # policy scenarios and impact analysis for admins (api/impact_api.py)
+    obs.add_metrics_route(app, None if settings.metrics_public else requires(Role.admin))  # GET /metrics
     add_error_handlers(app)
     app.add_middleware(CatchAll)
+    app.add_middleware(obs.Observe, access=settings.access_log)  # outermost: request id, metrics, access log
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

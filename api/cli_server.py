@@ -14,8 +14,10 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from .cli import EXIT_PROBLEMS, CliError, load_base
+from .cli import EXIT_PROBLEMS, EXIT_RULES, CliError, load_base
 from .settings import Settings, SettingsError, normalise_database_url
+
+STARTUP_FAILURE = 3  # a uvicorn worker's exit code when its start-up failed
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -57,33 +59,75 @@ def _actor() -> str:
 
 # -- serve ---------------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
     import uvicorn
 
     from . import db as dbm
+    from . import observability
 
     # Worker processes read their settings from the environment.
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
     if args.open_evaluations:
         os.environ["BIOTOETS_OPEN_EVALUATIONS"] = "true"
-    rules = getattr(args, "rules", None)
+    # --rules, else the setting the workers will read: the check below must look at the rules they will load.
+    rules = getattr(args, "rules", None) or os.environ.get("BIOTOETS_RULES_DIR") or None
     if rules:
         os.environ["BIOTOETS_RULES_DIR"] = os.path.abspath(rules)
+        args.rules = rules
+    if args.access_log:
+        os.environ["BIOTOETS_ACCESS_LOG"] = "true"
     load_base(args)  # a rule base that does not load stops here (exit 3), not in every worker
     db = _open(args)  # migrate once here, before any worker starts
     revision = dbm.current_revision(db)
     db.dispose()
     os.environ["BIOTOETS_MIGRATE_ON_START"] = "false"
     settings = _settings(args)
+    metrics_dir = None
+    if args.workers > 1:  # worker processes count into one shared directory, so /metrics covers all of them
+        metrics_dir = tempfile.mkdtemp(prefix="biotoets-metrics-")
+        os.environ[observability.MULTIPROC_ENV] = metrics_dir
     print(f"biotoets: serving on http://{args.host}:{args.port} ({args.workers} worker"
           f"{'s' if args.workers != 1 else ''}, {'SQLite' if settings.is_sqlite else 'PostgreSQL'} "
           f"{_safe_url(settings.database_url)}, schema {revision}); API docs at /docs", file=sys.stderr)
-    uvicorn.run(
-        "biotoets.api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        loop="uvloop", http="httptools", access_log=args.access_log, log_level=args.log_level,
-        proxy_headers=False, server_header=False, backlog=2048,
-    )
+    try:
+        # SIGTERM or Ctrl-C: stop accepting, finish the requests in flight (at most --shutdown-timeout
+        # seconds), then each worker drains its engine thread and its check writer (app lifespan).
+        config = uvicorn.Config(
+            "biotoets.api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+            loop="uvloop", http="httptools", access_log=False, log_level=args.log_level,
+            log_config=observability.log_config(args.log_level), timeout_graceful_shutdown=args.shutdown_timeout,
+            # A new worker answers uvicorn's health ping only once it has imported its modules; on a busy machine
+            # that takes longer than uvicorn's 5 s, and the worker would be killed and restarted over and over.
+            timeout_worker_healthcheck=30, proxy_headers=False, server_header=False, backlog=2048,
+        )
+        started = _run(config)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    if not started:
+        raise CliError("the server did not start: a worker failed its start-up (see the log above)", EXIT_RULES)
     return 0
+
+
+def _run(config) -> bool:  # type: ignore[no-untyped-def]
+    """What ``uvicorn.run`` does, telling whether every worker started (its supervisor stops with no sign of it)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if config.workers > 1:
+        supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+        supervisor.run()
+        return not any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes)
+    config.load_app()
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    return bool(server.started)
 
 
 # -- keys ----------------------------------------------------------------------------------------
@@ -216,7 +260,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--workers", type=_workers, default=1, help="worker processes (default 1)")
     p.add_argument("--open-evaluations", action="store_true",
                    help="allow POST /v1/evaluations without an API key")
-    p.add_argument("--access-log", action="store_true", help="log every request")
+    p.add_argument("--access-log", action="store_true", help="log every request (a JSON line with its request id)")
+    p.add_argument("--shutdown-timeout", type=int, default=30, metavar="SECONDS",
+                   help="on SIGTERM, wait at most this long for requests in flight (default 30)")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     _db_option(p)
     p.set_defaults(func=cmd_serve)

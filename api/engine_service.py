@@ -22,6 +22,8 @@ from biotoets.engine.evaluate import ENGINE_VERSION, Engine
 from biotoets.engine.loader import RuleBase, load_rule_base
 from biotoets.engine.proposal import Proposal
 
+from . import observability as obs
+
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
 # Compiled engines of this process, by rule directory and content hash; touched on the engine thread only.
@@ -52,7 +54,11 @@ def _build(rules_dir: Path | None) -> Engine:
 
 
 def _evaluate(engine: Engine, proposal: Proposal, on: dt.date, lang: str) -> dict[str, Any]:
-    return engine.evaluate(proposal, on, lang=lang)
+    try:
+        with obs.ENGINE_SECONDS.time():
+            return engine.evaluate(proposal, on, lang=lang)
+    finally:
+        obs.report_engine_threads()
 
 
 class EngineService:
@@ -83,8 +89,13 @@ class EngineService:
         if engine is None:
             raise EngineNotReady("the rules are not compiled yet")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(engine_executor(), _evaluate, engine, proposal, on, lang)
+        with obs.engine_job():
+            verdict = await loop.run_in_executor(engine_executor(), _evaluate, engine, proposal, on, lang)
+        obs.count_verdict(verdict["verdict"])
+        return verdict
 
     async def stop(self) -> None:
+        """Refuse new evaluations and wait until the engine thread has finished the ones it was given."""
         # The compiled engine stays with the process's engine thread, for the next app in this process.
         self._engine = None
+        await asyncio.get_running_loop().run_in_executor(engine_executor(), lambda: None)

@@ -68,6 +68,13 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+def rate_limited_response() -> dict[str, Any]:
+    """The 429 answer of a request from an address that failed authentication too often."""
+    doc = problem_responses(429)[429]
+    return {**doc, "headers": {"Retry-After": {"description": "Seconds to wait before trying again.",
+                                               "schema": {"type": "integer", "minimum": 1}}}}
+
+
 def proposal_body(description: str) -> dict[str, Any]:
     schema = {"$ref": "#/components/schemas/Proposal"}
     return {
@@ -113,6 +120,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             if r422 and "HTTPValidationError" in json.dumps(r422):
                 del responses["422"]
                 responses.setdefault("400", problem_responses(400)[400])
+            # Any request that carries a key can meet the failed-authentication limit (api/ratelimit.py).
+            if any(req for req in op.get("security", [])):
+                responses.setdefault("429", rate_limited_response())
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     return doc

@@ -59,6 +59,9 @@ _TYPES = [
                 "The check's review status does not allow this step (for example: a confirmed check cannot be "
                 "overridden, and answers are accepted only after an assessor asked for information). The "
                 "detail names the current status and what is possible from it."),
+    ProblemType("rate-limited", 429, "Too many failed authentications",
+                "Too many requests with an invalid API key came from your address in a short time. Requests "
+                "that carry a key are refused until the time in the Retry-After header (seconds) has passed."),
     ProblemType("internal-error", 500, "Internal error",
                 "Something failed inside the server. Nothing was stored. The correlation_id identifies the "
                 "failure in the server's log; quote it when you report the problem."),

@@ -69,6 +69,12 @@ class Settings:
     # Run pending migrations when a process starts (``biotoets serve`` has already done so).
     migrate_on_start: bool = True
     rules_dir: Path | None = None
+    # Failed authentications per client address and window before it gets 429 (api/ratelimit.py); 0: no limit.
+    auth_failure_limit: int = 20
+    auth_failure_window_seconds: int = 60
+    # One JSON log line per request (biotoets.access); GET /metrics without an admin key.
+    access_log: bool = False
+    metrics_public: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -81,6 +87,10 @@ class Settings:
             key_cache_seconds=_int(env, "BIOTOETS_KEY_CACHE_SECONDS", 60, 0),
             migrate_on_start=_flag(env, "BIOTOETS_MIGRATE_ON_START", True),
             rules_dir=Path(rules) if rules else None,
+            auth_failure_limit=_int(env, "BIOTOETS_AUTH_FAILURE_LIMIT", 20, 0),
+            auth_failure_window_seconds=_int(env, "BIOTOETS_AUTH_FAILURE_WINDOW", 60, 1),
+            access_log=_flag(env, "BIOTOETS_ACCESS_LOG", False),
+            metrics_public=_flag(env, "BIOTOETS_METRICS_PUBLIC", False),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -177,7 +177,7 @@ def _when(value: dt.datetime | str) -> str:
 
 # -- the routes -----------------------------------------------------------------------------------
 def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
-    from .app import ReceivedProposal, evaluate, state_of
+    from .app import ReceivedProposal, evaluate, resolve_limited, state_of
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -295,10 +295,10 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
             raise PageError(403, "forbidden_title", "session_expired")
         key = first(form, "key").strip()
         next_path = local_path(first(form, "next"), "/")
-        st = state_of(request)
         principal = None
-        if key:
-            principal = await st.keys.resolve(key, db_of(request))
+        if key:  # (under the failed-authentication limit of the API: api/ratelimit.py)
+            db_of(request)  # the database is open
+            principal = await resolve_limited(request, key)
         if principal is None:
             tx = webform.texts()
             lang = lang_of(request)
