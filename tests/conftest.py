@@ -32,3 +32,10 @@ def rules_copy(tmp_path: Path) -> Path:
     for f in default_rules_dir().glob("*.yaml"):
         shutil.copy(f, dest / f.name)
     return dest
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """The reliability figures (tests/figures.py): requests under load, checks after a kill, inputs tried."""
+    from tests import figures
+
+    figures.summary(terminalreporter)

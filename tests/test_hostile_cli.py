@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from biotoets.api.cli import main
+from tests.figures import tally
 
 FIELDS = ["activity", "technique", "human", "animal", "gmo", "export", "partners", "title", "embryo", "risk",
           "pregnancy_intended", "\u0000", "\ud7ff", "ｈｕｍａｎ", "human ", ""]
@@ -31,6 +32,7 @@ junk = st.recursive(
 
 
 def _run(capsys, path: Path) -> tuple[int, str, str]:
+    tally("junk inputs (CLI)")
     code = main(["check", str(path), "--json"])
     out, err = capsys.readouterr()
     return code, out, err
@@ -111,6 +113,7 @@ def test_billion_laughs_does_not_hang_the_real_command(tmp_path):
     path = tmp_path / "lol.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     exe = Path(sys.executable).with_name("biotoets")
+    tally("junk inputs (CLI)")
     proc = subprocess.run([str(exe), "check", str(path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "anchors and aliases are not allowed" in proc.stderr and "Traceback" not in proc.stderr

@@ -7,6 +7,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.figures import tally
+
 from .conftest import Api
 
 json_values = st.recursive(
@@ -27,6 +29,7 @@ PROFILE = settings(max_examples=40, deadline=None, suppress_health_check=[Health
 
 
 def _ok(response: Any) -> None:
+    tally("junk inputs (HTTP)")
     assert response.status_code < 500, (response.status_code, response.text[:300])
     if response.status_code >= 400:
         assert response.headers["content-type"] == "application/problem+json"
