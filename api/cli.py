@@ -90,7 +90,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     data = read_input(args.file)
     proposal = to_proposal(parse_document(data, "the proposal" if args.file == "-" else args.file))
     engine = scenario_engine(args, args.scenario) if args.scenario else make_engine(load_base(args))
-    verdict = engine.evaluate(proposal, args.as_of or date.today(), lang=args.lang)
+    try:
+        verdict = engine.evaluate(proposal, args.as_of or date.today(), lang=args.lang)
+    finally:
+        engine.close()  # (rulesets left in durable_rules pile up in a long-lived process: see Engine.close)
     if args.json:
         print(json.dumps(verdict, ensure_ascii=False, indent=2))
     else:
@@ -135,9 +138,12 @@ def cmd_rules_lint(args: argparse.Namespace) -> int:
     covered = None
     if not args.no_cases:
         engine = make_engine(load_base(args))
-        outcomes = cb.run_cases(cb.load_cases(Path(args.cases) if args.cases else None), lambda _s: engine,
-                                date.today())
-        covered = cb.coverage(engine, outcomes)["rules"]["covered"]
+        try:
+            outcomes = cb.run_cases(cb.load_cases(Path(args.cases) if args.cases else None), lambda _s: engine,
+                                    date.today())
+            covered = cb.coverage(engine, outcomes)["rules"]["covered"]
+        finally:
+            engine.close()
     report = lint_report(base, covered)
     findings = report.findings
     for f in findings:
@@ -168,7 +174,15 @@ def cmd_casebase_run(args: argparse.Namespace) -> int:
     cases = cb.load_cases(Path(args.path) if args.path else None)
     engine = make_engine(load_base(args))
     engines: dict[str | None, Engine] = {None: engine}
+    try:
+        return _casebase_run(args, cases, engine, engines)
+    finally:
+        for each in engines.values():
+            each.close()
 
+
+def _casebase_run(args: argparse.Namespace, cases: list[cb.Case], engine: Engine,
+                  engines: dict[str | None, Engine]) -> int:
     def engine_for(scenario: str | None) -> Engine:
         if scenario not in engines:
             engines[scenario] = scenario_engine(args, scenario)  # type: ignore[arg-type]
