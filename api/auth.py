@@ -4,9 +4,10 @@ A key looks like ``btk_<id>_<secret>``. The id is not secret: it names the
 key's row, so one argon2 verification suffices (argon2 is slow on purpose).
 Only an argon2id hash of the secret is stored; the key itself is shown once.
 
-A process remembers a verified key for ``key_cache_seconds`` (and a refused
-one as well, so a stream of wrong keys cannot keep the CPU busy with argon2);
-a revoked key is therefore refused within that many seconds in every process.
+A process remembers for ``key_cache_seconds`` that a key's secret matched
+(and that a key was refused, so a stream of wrong keys cannot keep the CPU
+busy with argon2), but it reads the key's row on every request: a revoked key
+is refused, and a new role applies, from the next request on, in every process.
 """
 
 from __future__ import annotations
@@ -138,6 +139,19 @@ def verify_key(db: Database, key: str) -> Principal | None:
     return Principal(key_id, row.name, Role(row.role))
 
 
+def current(db: Database, principal: Principal) -> Principal | None:
+    """The key as it stands now (name and role), or None once it is revoked or gone: one indexed read, no argon2."""
+    with db.read() as conn:
+        row = conn.execute(
+            select(ApiKey.name, ApiKey.role).where(ApiKey.id == principal.key_id, ApiKey.revoked_at.is_(None))
+        ).one_or_none()
+    if row is None:
+        return None
+    if row.name == principal.name and row.role == principal.role.value:
+        return principal
+    return Principal(principal.key_id, row.name, Role(row.role))
+
+
 class KeyCache:
     """Verified (and refused) keys of this process, for a short time, with one verification in flight per key."""
 
@@ -178,14 +192,20 @@ class KeyCache:
             self._entries.clear()
 
     async def resolve(self, key: str, db: Database) -> Principal | None:
-        """The key's principal, from the cache or verified once in a worker thread.
+        """The key's principal: its secret checked from the cache or verified once in a worker thread, its
+        standing (revoked, role) read from the database every time.
 
         The verification runs as its own task, shared by every request that
         presents the same key meanwhile; a request that goes away does not stop it.
         """
         found, principal = self.get(key)
         if found:
-            return principal
+            if principal is None:
+                return None
+            now = await asyncio.to_thread(current, db, principal)
+            if now is None:  # revoked since it was verified
+                self.put(key, None)
+            return now
         fp = self._fingerprint(key)
         task = self._pending.get(fp)
         if task is None:

@@ -232,18 +232,25 @@ def test_the_limit_counts_per_address_and_forgets_after_the_window() -> None:
     assert not FailureLimiter(limit=0, window=60).failed("x")  # 0: no limit
 
 
-def test_a_revoked_key_is_refused_once_the_cache_time_has_passed(tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'revoke.db'}", key_cache_seconds=0)
+def test_revocation_and_a_new_role_apply_from_the_next_request_although_the_secret_is_remembered(
+        tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'revoke.db'}", key_cache_seconds=3600)
     with make_client(settings) as client:
         from biotoets.api import db as dbm
 
         db = dbm.Database(settings.database_url)
         try:
-            key = auth.create_key(db, "applicant", "soon revoked").key
+            key = auth.create_key(db, "applicant", "soon an assessor").key
             headers = {"Authorization": f"Bearer {key}"}
-            assert client.get("/v1/checks", headers=headers).status_code == 200
+            assert client.get("/v1/audit", headers=headers).status_code == 403
+            assert client.post("/v1/checks", json=PLAIN, headers=headers).status_code == 201
+            assert client.app.state.biotoets.keys.get(key)[0]  # type: ignore[attr-defined]  # remembered
+            assert auth.set_role(db, key.split("_")[1], "assessor") == "applicant"
+            assert client.get("/v1/audit", headers=headers).status_code == 200
+            assert problem(client.post("/v1/checks", json=PLAIN, headers=headers), 403)
             assert auth.revoke_key(db, key.split("_")[1])
             assert problem(client.get("/v1/checks", headers=headers), 401)
+            assert problem(client.get("/v1/audit", headers=headers), 401)
         finally:
             db.dispose()
 
