@@ -45,7 +45,7 @@ from .models import (
     RuleList,
     SourceList,
 )
-from .openapi import SECURITY_SCHEME, build_openapi, load_schema, problem_responses, proposal_body
+from .openapi import SECURITY_SCHEME, add_docs_routes, build_openapi, load_schema, problem_responses, proposal_body
 from .problems import TYPES, Problem, problem_response
 from .ratelimit import FailureLimiter
 from .receive import ReceivedProposal, choose_lang, receive_proposal, today
@@ -572,7 +572,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="biotoets", version=ENGINE_VERSION, description=DESCRIPTION, lifespan=lifespan,
-        docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+        docs_url=None, redoc_url=None, openapi_url="/openapi.json",  # /docs: add_docs_routes, without a CDN
         openapi_tags=[
             {"name": "evaluate", "description": "Evaluate without storing."},
             {"name": "checks", "description": "Stored checks: create, read, list."},
@@ -588,6 +588,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     reviews.add_routes(app)  # review workflow, receipts, replay, audit log (api/reviews.py)
     web.add_routes(app)  # the web pages (api/web.py)
     impact_api.add_routes(app)  # policy scenarios and impact analysis for admins (api/impact_api.py)
+    add_docs_routes(app)
     obs.add_metrics_route(app, None if settings.metrics_public else requires(Role.admin))  # GET /metrics
     add_error_handlers(app)
     app.add_middleware(CatchAll)

@@ -147,6 +147,11 @@ def test_openapi_documents_every_operation(api: Api) -> None:
         assert ref in schemas, f"dangling $ref to {ref}"
 
 
-def test_docs_page_is_served(api: Api) -> None:
+def test_docs_page_is_served_with_its_own_files(api: Api) -> None:
     r = api.client.get("/docs")
     assert r.status_code == 200 and "/openapi.json" in r.text
+    assert "cdn." not in r.text and "https://" not in r.text.replace("https://fastapi.tiangolo.com", "")
+    for asset, kind in (("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "text/css")):
+        assert f"/docs-assets/{asset}" in r.text
+        got = api.client.get(f"/docs-assets/{asset}")
+        assert got.status_code == 200 and kind in got.headers["content-type"] and len(got.content) > 10_000

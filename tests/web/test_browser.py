@@ -279,3 +279,31 @@ def test_pages_need_a_session_and_forms_need_the_csrf_token(page: Page, server: 
     expect(page.locator(".notice.success")).to_contain_text("You have signed out.")
     page.goto(f"{server.base}/checks")
     expect(page).to_have_url(re.compile(r"/login"))
+
+
+def test_the_api_docs_work_without_the_internet_and_try_a_call(page: Page, server: Server) -> None:
+    """Swagger UI on /docs loads everything from this server: any request elsewhere is blocked and counted."""
+    elsewhere: list[str] = []
+
+    def only_here(route: Any) -> None:
+        if route.request.url.startswith(server.base):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_here)
+    page.goto(f"{server.base}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("biotoets")
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert page.locator(".opblock").count() >= 20  # every operation of the OpenAPI document
+    # Try GET /v1/rules/{rule_id} from the page: the answer comes back into it.
+    block = page.locator(".opblock", has=page.locator(".opblock-summary-path", has_text="/v1/rules/{rule_id}"))
+    block.locator(".opblock-summary").click()
+    block.locator("button.try-out__btn").click()
+    block.locator("input[placeholder='rule_id']").fill("xeno.ban")
+    block.locator("button.execute").click()
+    expect(block.locator(".live-responses-table tbody td.response-col_status").first).to_have_text("200")
+    expect(block.locator(".responses-wrapper .highlight-code").first).to_contain_text("xeno.ban")
+    shot(page, "api-docs")
+    assert elsewhere == [], f"the docs page reached out to {elsewhere}"

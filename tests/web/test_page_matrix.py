@@ -33,7 +33,8 @@ from tests.api.test_authz_matrix import MATRIX as API_MATRIX
 
 VISITORS = ("signed out", "applicant A", "applicant B", "assessor", "admin", "revoked", "forged")
 LOGIN = "->/login?next="  # a 303 to the sign-in page, to come back afterwards
-DOC_ROUTES = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/static")}
+DOC_ROUTES = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/static"),
+              ("GET", "/docs-assets")}
 
 
 def expect(a: Any, b: Any, assessor: Any, admin: Any, nobody: Any = LOGIN) -> dict[str, Any]:
