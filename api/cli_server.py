@@ -101,7 +101,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log_config=observability.log_config(args.log_level), timeout_graceful_shutdown=args.shutdown_timeout,
             # A new worker answers uvicorn's health ping only once it has imported its modules; on a busy machine
             # that takes longer than uvicorn's 5 s, and the worker would be killed and restarted over and over.
-            timeout_worker_healthcheck=30, proxy_headers=False, server_header=False, backlog=2048,
+            timeout_worker_healthcheck=30, server_header=False, backlog=2048,
+            # X-Forwarded-For only from the proxies named: anyone else could pick an address to dodge the limits.
+            proxy_headers=bool(args.trusted_proxy), forwarded_allow_ips=args.trusted_proxy or None,
         )
         started = _run(config)
     finally:
@@ -248,6 +250,16 @@ def _workers(text: str) -> int:
     return value
 
 
+def _proxy(text: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_network(text.strip(), strict=False))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address or network (such as 10.0.0.5 or "
+                                         "10.0.0.0/24)") from None
+
+
 def _db_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--database-url", metavar="URL",
                    help="database (default: $DATABASE_URL, else sqlite:///./var/biotoets.db)")
@@ -264,6 +276,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--shutdown-timeout", type=int, default=30, metavar="SECONDS",
                    help="on SIGTERM, wait at most this long for requests in flight (default 30)")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument("--trusted-proxy", type=_proxy, action="append", default=[], metavar="ADDRESS",
+                   help="a reverse proxy (IP address or network; repeatable) whose X-Forwarded-For names the client "
+                        "for rate limits and logs; without it that header is ignored")
     _db_option(p)
     p.set_defaults(func=cmd_serve)
 
