@@ -18,7 +18,9 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from biotoets.api import audit
 from biotoets.api import db as dbm
 from biotoets.api.cli import main
 
@@ -116,12 +118,34 @@ def test_audit_verify_finds_a_tampered_record(api: Api, applicant_key: str, caps
     assert "2 record(s)" in capsys.readouterr().out
     db = dbm.Database(url)
     try:
-        with db.write() as conn:
+        with db.write() as conn:  # the guard dropped first (the owner's rights), as someone set on tampering would
+            conn.execute(text("DROP TRIGGER audit_log_no_update"))
             conn.execute(text("UPDATE audit_log SET payload = replace(payload, 'one', 'One') WHERE seq = 1"))
     finally:
         db.dispose()
     assert main(["audit", "verify"]) == 1
     assert "record 1: its content does not match its hash" in capsys.readouterr().out
+
+
+LAST = "(SELECT max(seq) FROM audit_log)"
+
+
+@pytest.mark.parametrize("statement", [f"UPDATE audit_log SET payload = '{{}}' WHERE seq = {LAST}",
+                                       f"DELETE FROM audit_log WHERE seq = {LAST}",
+                                       "DELETE FROM audit_log", "TRUNCATE audit_log"])
+def test_the_database_refuses_to_change_or_remove_audit_records(api: Api, statement: str) -> None:
+    api.key("applicant", "leaves a record")  # the log is not empty
+    if statement.startswith("TRUNCATE") and api.kind == "sqlite":
+        statement = "DELETE FROM audit_log WHERE 1"  # SQLite has no TRUNCATE; this is its truncate optimisation
+    with api.db.read() as conn:
+        before = conn.execute(text("SELECT count(*) FROM audit_log")).scalar()
+    with pytest.raises(DBAPIError) as refused:
+        with api.db.write() as conn:
+            conn.execute(text(statement))
+    assert "audit_log is append-only" in str(refused.value)
+    with api.db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar() == before
+    assert audit.verify(api.db).ok
 
 
 def test_stored_checks_and_new_keys_are_in_the_audit_chain(api: Api) -> None:
