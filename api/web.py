@@ -50,6 +50,7 @@ LOGIN_COOKIE = "biotoets_login"
 LANG_COOKIE = "biotoets_lang"
 SESSION_HOURS = 12
 MAX_FORM_BYTES = 100_000
+MAX_FORM_FIELDS = 500
 HERE = Path(str(resources.files("biotoets.api")))
 EFFECTS = ("allowed", "conditional", "prohibited")
 
@@ -144,13 +145,22 @@ def lang_of(request: Request) -> str:
 async def read_form(request: Request) -> dict[str, list[str]]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
-        raise PageError(415, "conflict_title", "session_expired")
-    data = await read_body(request, MAX_FORM_BYTES)
+        raise PageError(415, "form_error_title", "form_unreadable")
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PageError(400, "conflict_title", "session_expired") from None
-    return parse_qs(text, keep_blank_values=True, max_num_fields=500)
+        data = await read_body(request, MAX_FORM_BYTES)
+    except Problem as exc:  # over the limit, or a Content-Length that is no number
+        raise PageError(exc.status, "form_error_title",
+                        "form_too_large" if exc.status == 413 else "form_unreadable") from None
+    try:
+        return parse_qs(data.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:  # not UTF-8 (UnicodeDecodeError), or more fields than any of our forms has
+        raise PageError(400, "form_error_title", "form_unreadable") from None
+
+
+def same_token(sent: str, expected: str) -> bool:
+    """A constant-time comparison of a posted token with the real one; any text may be posted (hmac's str
+    comparison refuses non-ASCII text with an exception, so compare the UTF-8 bytes)."""
+    return hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
 
 
 def first(form: Mapping[str, Sequence[str]], name: str) -> str:
@@ -209,7 +219,7 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
 
     async def posted(request: Request, user: WebUser) -> dict[str, list[str]]:
         form = await read_form(request)
-        if not hmac.compare_digest(first(form, "csrf"), user.csrf):
+        if not same_token(first(form, "csrf"), user.csrf):
             raise PageError(403, "forbidden_title", "session_expired")
         return form
 
@@ -291,7 +301,7 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
     async def login(request: Request) -> Response:
         form = await read_form(request)
         cookie = request.cookies.get(LOGIN_COOKIE, "")
-        if not cookie or not hmac.compare_digest(first(form, "csrf"), cookie):
+        if not cookie or not same_token(first(form, "csrf"), cookie):
             raise PageError(403, "forbidden_title", "session_expired")
         key = first(form, "key").strip()
         next_path = local_path(first(form, "next"), "/")
