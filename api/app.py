@@ -461,6 +461,8 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and web.wants_page(request) and hasattr(request.app.state, "missing_page"):
+            return await request.app.state.missing_page(request)  # type: ignore[no-any-return]
         slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated", 403: "forbidden",
                 413: "body-too-large", 415: "unsupported-media-type", 406: "not-acceptable"}.get(exc.status_code)
         if slug is None:

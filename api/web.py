@@ -128,6 +128,14 @@ class PageError(Exception):
         self.status, self.title, self.text = status, title, text
 
 
+def wants_page(request: Request) -> bool:
+    """A browser's request for a page: it accepts HTML and the address is not one of the API's."""
+    path = request.url.path
+    api = path.startswith(("/v1/", "/problems/", "/docs", "/static/")) or path in (
+        "/v1", "/metrics", "/healthz", "/readyz", "/openapi.json")
+    return not api and request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+
+
 def local_path(target: str | None, default: str = "/") -> str:
     """Only paths on this site (never '//host' or a scheme): no open redirects."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -265,6 +273,16 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
                 return render(request, "error.html", user, status=e.status, title_key=e.title, text_key=e.text)
 
         return wrapped
+
+    async def missing_page(request: Request) -> Response:
+        """The 404 page for a browser that asked for an address no route has (API clients get a problem)."""
+        try:
+            user = await user_of(request)
+        except Exception:  # noqa: BLE001 - the database may be down: the page is shown without the menu
+            user = None
+        return render(request, "error.html", user, status=404, title_key="page_not_found", text_key="not_found_text")
+
+    app.state.missing_page = missing_page
 
     def route(path: str, methods: Sequence[str] = ("GET",)) -> Any:
         def register(handler: Any) -> Any:

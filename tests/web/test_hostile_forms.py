@@ -40,7 +40,7 @@ VALUES = st.one_of(
 )
 FORM = st.lists(st.tuples(st.one_of(st.sampled_from(FIELDS), st.text(max_size=12)), VALUES), max_size=12)
 PROFILE = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-OK = {200, 303, 400, 403, 404, 409, 413, 415, 422}
+OK = {200, 303, 307, 400, 403, 404, 409, 413, 415, 422}
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +137,53 @@ def test_a_token_with_any_characters_is_refused_with_a_page(site: Site, visits: 
                     headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 403 and "does not belong to this session" in r.text
     tally(JUNK, 2)
+
+
+PAGES = ["/", "/login", "/apply", "/apply/about", "/apply/involves", "/apply/next", "/apply/check", "/checks",
+         "/queue", "/audit"]
+QUERY = st.dictionaries(st.one_of(st.sampled_from(["lang", "next", "status", "verdict", "open_norms", "complete",
+                                                   "min_age_days", "before", "subject", "action", "return", "done",
+                                                   "out"]), st.text(max_size=8)), VALUES, max_size=5)
+COOKIE_TEXT = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters=';,"\\'),
+                      max_size=60)
+
+
+def test_junk_in_queries_paths_and_cookies_gets_a_page_never_a_500(site: Site, visits: dict[str, Visit]) -> None:
+    from biotoets.api.web import LANG_COOKIE, SESSION_COOKIE
+
+    check = site.check_of_a()
+
+    @PROFILE
+    @given(path=st.one_of(st.sampled_from(PAGES + [f"/checks/{check}", f"/checks/{check}/receipt"]),
+                          st.text(max_size=40).map(lambda t: "/apply/q/" + quote(t, safe="")),
+                          st.text(max_size=40).map(lambda t: "/checks/" + quote(t, safe=""))),
+           query=QUERY, who=st.sampled_from(["applicant A", "assessor", None]),
+           lang=st.one_of(st.none(), COOKIE_TEXT), session=st.one_of(st.none(), COOKIE_TEXT))
+    def visit(path: str, query: dict[str, str], who: str | None, lang: str | None, session: str | None) -> None:
+        cookies = dict(visits[who].cookies) if who else {}
+        if lang is not None:
+            cookies[LANG_COOKIE] = lang
+        if session is not None and who is None:
+            cookies[SESSION_COOKIE] = session
+        client = site.use(Visit(cookies))
+        r = client.get(path, params=query, headers={"Accept": "text/html,*/*;q=0.8"})  # as a browser asks
+        assert r.status_code in OK, (path, query, r.status_code, r.text[:300])
+        if r.status_code not in (303, 307):  # (307: Starlette's redirect from a trailing slash)
+            assert r.headers["content-type"].startswith("text/html"), (path, r.status_code, r.text[:200])
+            assert "Traceback" not in r.text
+        tally(JUNK)
+
+    visit()
+
+
+def test_an_address_no_page_has_is_a_404_page_for_browsers_and_a_problem_for_api_clients(
+        site: Site, visits: dict[str, Visit]) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    client = site.use(visits["assessor"])
+    page = client.get("/no/such/page", headers=browser)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Page not found" in page.text and "Review queue" in page.text  # with the signed-in menu
+    assert site.use(Visit({})).get("/apply/q/", headers=browser).status_code == 404
+    for path, headers in (("/no/such/page", {}), ("/v1/nothing", browser), ("/problems/none", browser)):
+        r = client.get(path, headers=headers)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", path
