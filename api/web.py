@@ -202,13 +202,13 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
     def db_of(request: Request) -> Database:
         st = state_of(request)
         if st.db is None:
-            raise PageError(503, "conflict_title", "session_expired")
+            raise PageError(503, "unavailable_title", "unavailable_text")
         return st.db
 
     def base_of(request: Request) -> Any:
         base = state_of(request).service.base
         if base is None:
-            raise PageError(503, "conflict_title", "session_expired")
+            raise PageError(503, "unavailable_title", "unavailable_text")
         return base
 
     async def user_of(request: Request) -> WebUser | None:
@@ -270,7 +270,8 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
                 return RedirectResponse(r.to, status_code=303)
             except PageError as e:
                 user = await user_of(request) if e.status != 503 else None
-                return render(request, "error.html", user, status=e.status, title_key=e.title, text_key=e.text)
+                return render(request, "error.html", user, status=e.status, title_key=e.title, text_key=e.text,
+                              headers={"Retry-After": "5"} if e.status == 503 else None)
 
         return wrapped
 
@@ -627,7 +628,7 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
         verdict = await evaluate(request, ReceivedProposal(raw, "application/json", doc, proposal), None, lang)
         writer = state_of(request).writer
         if writer is None:
-            raise PageError(503, "conflict_title", "session_expired")
+            raise PageError(503, "unavailable_title", "unavailable_text")
         stored = await writer.create(checks.NewCheck(user.principal, raw, "application/json", doc, proposal.title,
                                                      verdict, lang))
         await store_draft(request, user, None)

@@ -8,6 +8,7 @@ data at all -- each sent with the visitor's real session token, so the handlers 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -187,3 +188,13 @@ def test_an_address_no_page_has_is_a_404_page_for_browsers_and_a_problem_for_api
     for path, headers in (("/no/such/page", {}), ("/v1/nothing", browser), ("/problems/none", browser)):
         r = client.get(path, headers=headers)
         assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", path
+
+
+def test_pages_of_a_server_that_has_not_started_say_so_in_both_languages(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'cold.db'}"))
+    client = TestClient(app, follow_redirects=False)  # no lifespan: no database, no engine yet
+    client.cookies.set("biotoets_session", "s" * 43)  # a signed-in browser: its session must be looked up
+    for lang, says in (("en", "Not available just now"), ("nl", "Even niet beschikbaar")):
+        r = client.get(f"/apply?lang={lang}")
+        assert r.status_code == 503 and r.headers["retry-after"] == "5" and says in r.text
+        assert "expired" not in r.text and "verlopen" not in r.text
