@@ -34,7 +34,7 @@ from . import db as dbm
 from . import observability as obs
 from .auth import KeyCache, Principal, Role
 from .catalogue import Catalogue
-from .engine_service import EngineNotReady, EngineService
+from .engine_service import EngineBusy, EngineNotReady, EngineService
 from .models import (
     Check,
     CheckPage,
@@ -216,6 +216,9 @@ async def evaluate(request: Request, received: ReceivedProposal, as_of: dt.date 
     except EngineNotReady:
         raise Problem("unavailable", "The rules are still being compiled; try again shortly.",
                       headers={"Retry-After": "1"}) from None
+    except EngineBusy as busy:
+        raise Problem("unavailable", f"The server is busy: {busy.waiting} evaluations are already waiting. Nothing "
+                      "was evaluated or stored; try again in a moment.", headers={"Retry-After": "1"}) from None
     except EngineError as exc:
         raise InternalFault("the engine gave no verdict", exc) from exc
 
@@ -543,7 +546,7 @@ def _startup(settings: Settings) -> tuple[dbm.Database, str]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The ASGI app (uvicorn calls this in every worker process)."""
     settings = settings or Settings.from_env()
-    st = AppState(settings=settings, service=EngineService(settings.rules_dir),
+    st = AppState(settings=settings, service=EngineService(settings.rules_dir, settings.engine_queue_limit),
                   keys=KeyCache(settings.key_cache_seconds),
                   limiter=FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds))
 

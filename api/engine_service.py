@@ -43,6 +43,14 @@ class EngineNotReady(RuntimeError):
     """The engine has not finished compiling the rules (or failed to)."""
 
 
+class EngineBusy(RuntimeError):
+    """The engine queue of this process is full: the evaluation was not started."""
+
+    def __init__(self, waiting: int) -> None:
+        super().__init__(f"{waiting} evaluations are waiting")
+        self.waiting = waiting
+
+
 def _build(rules_dir: Path | None) -> Engine:
     """Load the rules and compile them -- or reuse the engine already compiled from identical files."""
     base = load_rule_base(rules_dir)
@@ -64,10 +72,14 @@ def _evaluate(engine: Engine, proposal: Proposal, on: dt.date, lang: str) -> dic
 class EngineService:
     """The engine of one app: evaluations go to the process's engine thread."""
 
-    def __init__(self, rules_dir: Path | None = None) -> None:
+    def __init__(self, rules_dir: Path | None = None, queue_limit: int = 0) -> None:
         self.rules_dir = rules_dir
         self._engine: Engine | None = None
         self.engine_version = ENGINE_VERSION
+        # At most this many evaluations waiting for or on the engine thread (0: no limit). Past it a request is
+        # refused at once rather than queued behind work its client may have long given up on.
+        self.queue_limit = queue_limit
+        self.waiting = 0  # touched only on the event loop
 
     @property
     def ready(self) -> bool:
@@ -88,9 +100,16 @@ class EngineService:
         engine = self._engine
         if engine is None:
             raise EngineNotReady("the rules are not compiled yet")
+        if self.queue_limit and self.waiting >= self.queue_limit:
+            obs.ENGINE_BUSY.inc()
+            raise EngineBusy(self.waiting)
         loop = asyncio.get_running_loop()
-        with obs.engine_job():
-            verdict = await loop.run_in_executor(engine_executor(), _evaluate, engine, proposal, on, lang)
+        self.waiting += 1
+        try:
+            with obs.engine_job():
+                verdict = await loop.run_in_executor(engine_executor(), _evaluate, engine, proposal, on, lang)
+        finally:
+            self.waiting -= 1
         obs.count_verdict(verdict["verdict"])
         return verdict
 

@@ -180,6 +180,8 @@ ENGINE_THREADS = Gauge("biotoets_engine_threads",
 ENGINE_REFUSED = Gauge("biotoets_engine_thread_refusals",
                        "Calls into durable_rules refused because they came from a second thread, summed over the "
                        "worker processes (must stay 0).", multiprocess_mode="livesum")
+ENGINE_BUSY = Counter("biotoets_engine_busy_refusals",
+                      "Evaluations refused (503) because the worker's engine queue was full.")
 AUTH_FAILURES = Counter("biotoets_auth_failures", "Requests refused because their API key was not valid.")
 AUTH_LIMITED = Counter("biotoets_auth_rate_limited",
                        "Requests refused (429) because their address failed authentication too often.")

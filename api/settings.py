@@ -75,6 +75,8 @@ class Settings:
     # One JSON log line per request (biotoets.access); GET /metrics without an admin key.
     access_log: bool = False
     metrics_public: bool = False
+    # Evaluations a worker process lets wait for its engine thread before it answers 503 (0: no limit).
+    engine_queue_limit: int = 256
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -91,6 +93,7 @@ class Settings:
             auth_failure_window_seconds=_int(env, "BIOTOETS_AUTH_FAILURE_WINDOW", 60, 1),
             access_log=_flag(env, "BIOTOETS_ACCESS_LOG", False),
             metrics_public=_flag(env, "BIOTOETS_METRICS_PUBLIC", False),
+            engine_queue_limit=_int(env, "BIOTOETS_ENGINE_QUEUE_LIMIT", 256, 0),
         )
 
     def with_(self, **changes: object) -> Settings:

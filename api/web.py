@@ -260,7 +260,8 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
         return response
 
     def page(handler: Any) -> Any:
-        """Turn Redirect and PageError into responses, the same way for every page."""
+        """Turn Redirect, PageError and a 503 problem (engine busy or not ready) into responses, the same way for
+        every page."""
 
         @functools.wraps(handler)  # FastAPI reads the handler's own parameters through __wrapped__
         async def wrapped(request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -268,10 +269,15 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
                 return await handler(request, *args, **kwargs)  # type: ignore[no-any-return]
             except Redirect as r:
                 return RedirectResponse(r.to, status_code=303)
-            except PageError as e:
-                user = await user_of(request) if e.status != 503 else None
-                return render(request, "error.html", user, status=e.status, title_key=e.title, text_key=e.text,
-                              headers={"Retry-After": "5"} if e.status == 503 else None)
+            except Problem as p:
+                if p.status != 503:  # (a busy engine; anything else is the API's to answer)
+                    raise
+                e = PageError(503, "unavailable_title", "busy_text")
+            except PageError as pe:
+                e = pe
+            user = await user_of(request) if e.status != 503 else None
+            return render(request, "error.html", user, status=e.status, title_key=e.title, text_key=e.text,
+                          headers={"Retry-After": "5"} if e.status == 503 else None)
 
         return wrapped
 
