@@ -279,20 +279,26 @@ class Observe:
             await self.app(scope, receive, send)
             return
         raw_id = None
+        keyed = False
         for name, value in scope.get("headers", ()):
-            if name == b"x-request-id":
+            if name == b"x-request-id" and raw_id is None:
                 raw_id = value
-                break
+            elif name == b"authorization":
+                keyed = True
         rid = accepted_request_id(raw_id)
         token = request_id.set(rid)
         status = 0  # no answer (yet): the client went away, or the server is failing
-        header = (b"x-request-id", rid.encode("ascii"))
+        extra = [(b"x-request-id", rid.encode("ascii")), (b"x-content-type-options", b"nosniff")]
 
         async def observed_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
+                headers = [*message.get("headers", ()), *extra]
+                # An answer to a request with a key may hold someone's proposal: no shared cache may keep it.
+                if keyed and not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
             await send(message)
 
         started = time.perf_counter()

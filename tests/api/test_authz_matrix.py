@@ -274,3 +274,17 @@ def test_the_web_sign_in_counts_towards_the_same_limit(limited: Any) -> None:
                             follow_redirects=False).status_code for i in range(4)]
     assert statuses == [401, 401, 401, 429]
     assert problem(client.get("/v1/checks", headers={"Authorization": "Bearer btk_x_" + "y" * 30}), 429)
+
+
+def test_answers_to_keyed_requests_are_never_cached_and_no_answer_is_sniffed(world: World) -> None:
+    api, keys = world.api, world.keys
+    check_id = world.check()
+    mine = api.headers(keys["applicant A"])
+    for path in (f"/v1/checks/{check_id}", f"/v1/checks/{check_id}/receipt", "/v1/checks", "/v1/rules"):
+        r = api.client.get(path, headers=mine)
+        assert r.status_code == 200
+        assert r.headers["cache-control"] == "no-store" and r.headers["x-content-type-options"] == "nosniff", path
+    refused = api.client.get(f"/v1/checks/{check_id}", headers=api.headers(keys["applicant B"]))
+    assert refused.status_code == 404 and refused.headers["cache-control"] == "no-store"
+    public = api.client.get("/v1/rules")
+    assert "cache-control" not in public.headers and public.headers["x-content-type-options"] == "nosniff"
