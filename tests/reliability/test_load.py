@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ class Outcome:
     status: int = 0
     body: Any = None
     error: str | None = None
+    seconds: float = 0.0
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +96,11 @@ async def run_load(base: str, keys: list[str], plan: list[list[Job]],
             for job in mine:
                 doc, on = cases[job.case]
                 result = Outcome(job, key)
+                started = time.perf_counter()
                 try:
                     r = await http.post(job.path, json=doc, params={"as_of": on.isoformat(), "lang": job.lang},
                                         headers=bearer(key))
+                    result.seconds = time.perf_counter() - started
                     result.status, result.body = r.status_code, r.json()
                 except (httpx.HTTPError, ValueError) as exc:  # a dropped connection or an unreadable answer
                     result.error = f"{type(exc).__name__}: {exc}"
@@ -161,9 +165,13 @@ def test_64_clients_lose_nothing_and_get_the_sequential_verdicts(
         assert metric(metrics, "biotoets_http_requests_total", route="/v1/checks", status="201") == len(acked)
         assert metric(metrics, "biotoets_engine_queue_depth") == 0
 
+    took = sorted(o.seconds for o in outcomes)
+    wall = max(took)  # (informative only: the machine is shared, nothing here is asserted on time)
     tally("load test: checks acknowledged (201)", len(acked))
     tally("load test: checks found exactly once", sum(1 for i in acked if times[i] == 1))
     note(f"load test {kind}", f"{sent} requests from {CLIENTS} clients to 2 workers: {statuses[201]} checks "
          f"stored (201), {statuses[200]} evaluations (200), 0 5xx, 0 dropped; {len(rows)} checks in the "
          f"database, each acknowledged one exactly once; {sent} verdicts identical to sequential; audit chain "
-         f"intact ({report.records} records); engine threads per worker: 1")
+         f"intact ({report.records} records); engine threads per worker: 1; latency p50 "
+         f"{took[len(took) // 2] * 1000:.0f} ms, p99 {took[int(len(took) * 0.99)] * 1000:.0f} ms, slowest "
+         f"{wall * 1000:.0f} ms")
