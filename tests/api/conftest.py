@@ -9,8 +9,6 @@ otherwise a PostgreSQL that cannot be reached fails the run (it is never skipped
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,54 +16,21 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from biotoets.api import auth
 from biotoets.api import db as dbm
 from biotoets.api.app import create_app
 from biotoets.api.settings import Settings
+from tests.databases import DATABASES, postgres_schema
 
 from .helpers import OpenApi
-
-POSTGRES_URLS = [
-    os.environ.get("BIOTOETS_TEST_POSTGRES_URL", ""),
-    "postgresql+psycopg://root@127.0.0.1:5432/test",
-    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
-]
-DATABASES = [d.strip() for d in os.environ.get("BIOTOETS_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
-
-def _postgres_base_url() -> str:
-    errors = []
-    for url in [u for u in POSTGRES_URLS if u]:
-        eng = create_engine(url)
-        try:
-            with eng.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return url
-        except Exception as exc:  # noqa: BLE001 - try the next user name
-            errors.append(f"{url}: {str(exc).splitlines()[0]}")
-        finally:
-            eng.dispose()
-    pytest.fail("PostgreSQL is not reachable (start it with .ci/services.sh, or set "
-                "BIOTOETS_TEST_DATABASES=sqlite to leave it out):\n" + "\n".join(errors))
 
 
 @pytest.fixture(scope="session")
 def postgres_schema_url() -> Iterator[str]:
     """A URL whose connections live in a fresh schema of the test database, dropped at the end."""
-    base = _postgres_base_url()
-    schema = f"biotoets_test_{secrets.token_hex(4)}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema("biotoets_test") as url:
+        yield url
 
 
 def database_url(kind: str, tmp: Path, request: pytest.FixtureRequest) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import signal
 import socket
 import subprocess
@@ -22,21 +21,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from biotoets.api import auth
 from biotoets.api import db as dbm
 from biotoets.api.settings import Settings
+from tests.databases import postgres_schema
 
 HOST = "127.0.0.1"
-POSTGRES_URLS = [
-    os.environ.get("BIOTOETS_TEST_POSTGRES_URL", ""),
-    "postgresql+psycopg://root@127.0.0.1:5432/test",
-    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
-]
-DATABASES = [d.strip() for d in os.environ.get("BIOTOETS_TEST_DATABASES", "sqlite,postgresql").split(",")
-             if d.strip()]
 
 
 def free_port() -> int:
@@ -45,40 +36,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _postgres_base_url() -> str:
-    errors = []
-    for url in [u for u in POSTGRES_URLS if u]:
-        eng = create_engine(url)
-        try:
-            with eng.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return url
-        except Exception as exc:  # noqa: BLE001 - try the next user name
-            errors.append(f"{url}: {str(exc).splitlines()[0]}")
-        finally:
-            eng.dispose()
-    pytest.fail("PostgreSQL is not reachable (start it with .ci/services.sh, or set "
-                "BIOTOETS_TEST_DATABASES=sqlite to leave it out):\n" + "\n".join(errors))
-
-
 @contextmanager
 def database(kind: str, tmp: Path) -> Iterator[str]:
     """A fresh, empty database for one test: an SQLite file, or a PostgreSQL schema of its own, dropped after."""
     if kind == "sqlite":
         yield f"sqlite:///{tmp / 'biotoets.db'}"
         return
-    base = _postgres_base_url()
-    schema = f"biotoets_rel_{secrets.token_hex(6)}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema("biotoets_rel") as url:
+        yield url
 
 
 def make_keys(url: str, *roles_and_names: tuple[str, str]) -> list[str]:

@@ -26,9 +26,10 @@ from sqlalchemy import text
 from biotoets.api import audit
 from biotoets.api import db as dbm
 from tests.api.helpers import GERMLINE, PLAIN, REPRODUCTIVE
+from tests.databases import DATABASES
 from tests.figures import note, tally
 
-from .server import DATABASES, Served, bearer, database, make_keys, serve
+from .server import Served, bearer, database, make_keys, serve
 
 CLIENTS = 16
 KILL_AFTER = 150

@@ -30,9 +30,10 @@ from biotoets.api.casebase import load_cases
 from biotoets.api.receive import validate_proposal
 from biotoets.engine.evaluate import Engine
 from tests.conftest import TODAY
+from tests.databases import DATABASES
 from tests.figures import note, tally
 
-from .server import DATABASES, bearer, database, make_keys, metric, serve
+from .server import bearer, database, make_keys, metric, serve
 
 CLIENTS = 64
 PER_CLIENT = 20
