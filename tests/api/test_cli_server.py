@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from biotoets.api import audit
 from biotoets.api import db as dbm
 from biotoets.api.cli import main
 
+from ..reliability.server import Served, serve
 from .conftest import Api
 from .helpers import GERMLINE, PLAIN, REPRODUCTIVE
 
@@ -173,18 +172,12 @@ def test_models_match_the_migrations(api: Api) -> None:
 
 
 # -- biotoets serve, for real ------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
-class Served:
+class Running:
     base: str
     key: str
     env: dict[str, str]
-    proc: subprocess.Popen  # type: ignore[type-arg]
+    server: Served
 
     @property
     def headers(self) -> dict[str, str]:
@@ -192,45 +185,17 @@ class Served:
 
 
 @pytest.fixture
-def served(api: Api, tmp_path: Path) -> Iterator[Served]:
+def served(api: Api, tmp_path: Path) -> Iterator[Running]:
     """``biotoets serve --workers 2`` in its own process group, on this session's kind of database."""
     url = f"sqlite:///{tmp_path / 'var' / 'served.db'}" if api.kind == "sqlite" else api.settings.database_url
     env = {**os.environ, "DATABASE_URL": url}
     key = subprocess.run([sys.executable, "-m", "biotoets.api.cli", "keys", "create", "--role", "applicant",
                           "--name", "served"], env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "biotoets.api.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                os.killpg(proc.pid, signal.SIGKILL) if proc.poll() is None else None
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"biotoets serve did not become ready:\n{out[-3000:]}")
-            time.sleep(0.3)
-        yield Served(base, key.stdout.strip(), env, proc)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        if proc.stdout:
-            proc.stdout.close()
+    with serve(url, tmp_path, workers=2, env=env) as server:
+        yield Running(server.base, key.stdout.strip(), env, server)
 
 
-def test_serve_with_two_workers_stores_concurrent_checks_that_survive_a_kill(served: Served) -> None:
+def test_serve_with_two_workers_stores_concurrent_checks_that_survive_a_kill(served: Running) -> None:
     proposals = [GERMLINE, PLAIN, REPRODUCTIVE] * 16
 
     def post(doc: dict[str, Any]) -> httpx.Response:
@@ -257,8 +222,8 @@ def test_serve_with_two_workers_stores_concurrent_checks_that_survive_a_kill(ser
     # A killed server loses no acknowledged check: kill the server and both workers without warning.
     last = httpx.post(f"{served.base}/v1/checks", json=PLAIN, headers=served.headers, timeout=60)
     assert last.status_code == 201
-    os.killpg(served.proc.pid, signal.SIGKILL)
-    served.proc.wait(timeout=10)
+    served.server.signal(signal.SIGKILL, group=True)
+    served.server.wait(10)
     db = dbm.Database(served.env["DATABASE_URL"])
     try:
         with db.read() as conn:

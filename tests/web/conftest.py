@@ -4,11 +4,8 @@ SQLite file, keys made with ``biotoets keys create`` -- and Debian's Chromium dr
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from ..browser import chromium
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from ..reliability.server import serve
 
 
 @dataclass
@@ -61,33 +53,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                                  ("assessor", "Permit office"), ("admin", "Operations"))]
     keys = [m.communicate(timeout=120)[0].strip() for m in makers]
     assert all(k.startswith("btk_") for k in keys), keys
-    port = free_port()
-    log = (cwd / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "biotoets.api.cli", "serve", "--port", str(port)], env=env,
-                            cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("biotoets serve did not become ready:\n"
-                            + (cwd / "server.log").read_text(errors="replace")[-3000:])
-            time.sleep(0.25)
-        yield Server(base, env, cwd, *keys)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        log.close()
+    with serve(env["DATABASE_URL"], cwd, workers=1, env=env) as served:
+        yield Server(served.base, env, cwd, *keys)
 
 
 @pytest.fixture(scope="session")
