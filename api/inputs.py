@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from biotoets.engine.proposal import Proposal
@@ -175,8 +176,16 @@ def to_proposal(doc: Any) -> Proposal:
     if not isinstance(doc, Mapping):
         raise InputError("a proposal must be a mapping of fields (an object), not "
                          + type(doc).__name__.replace("NoneType", "an empty document"))
+    wrong = json_problem(doc)
+    if wrong is not None:
+        where, detail = wrong
+        if where == "depth":
+            raise InputError(detail)
+        raise InputError(f"the proposal has 1 invalid field(s): {where or '/'}: {detail}",
+                         [{"pointer": where, "message": detail}])
     try:
-        return Proposal.model_validate(doc)
+        # As strict as the API (api/receive.py): "yes" is not true and "7" is not 7, whichever way a proposal comes.
+        return Proposal.model_validate_json(orjson.dumps(doc), strict=True)
     except ValidationError as exc:
         problems = validation_problems(exc)
         lines = "; ".join(f"{p['pointer'] or '/'}: {p['message']}" for p in problems[:10])

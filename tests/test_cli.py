@@ -193,3 +193,25 @@ def test_console_script_never_shows_a_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("biotoets: error:")
+
+
+@pytest.mark.parametrize("doc,pointer", [
+    ({"human": {"embryo": "yes"}}, "/human/embryo"),  # text is not true
+    ({"human": {"embryo": 1}}, "/human/embryo"),  # nor is 1
+    ({"human": {"embryo": True, "embryo_culture_days": "7"}}, "/human/embryo_culture_days"),  # text is no number
+    ({"human": {"embryo": True, "embryo_culture_days": 7.5}}, "/human/embryo_culture_days"),
+    ({"gmo": {"containment_level": float("nan")}}, "/gmo/containment_level"),
+])
+def test_check_is_as_strict_as_the_api(capsys, tmp_path, doc, pointer):
+    from fastapi.testclient import TestClient
+
+    from biotoets.api.app import create_app
+    from biotoets.api.settings import Settings
+
+    text = yaml.safe_dump(doc) if doc.get("gmo") else json.dumps(doc)  # (NaN: YAML's .nan; JSON has none)
+    code, _, err = run(capsys, "check", write(tmp_path, "p.yaml", text))
+    assert code == 2 and "invalid field" in err and pointer in err, err
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", open_evaluations=True)
+    with TestClient(create_app(settings)) as client:
+        r = client.post("/v1/evaluations", content=text.encode(), headers={"Content-Type": "application/yaml"})
+    assert r.status_code == 422 and pointer in {e["pointer"] for e in r.json()["errors"]}, r.text
