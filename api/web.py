@@ -39,7 +39,7 @@ from starlette.staticfiles import StaticFiles
 from biotoets.engine.verdict import DISCLAIMER
 
 from . import answers as ans
-from . import checks, receipts, reviews, webform
+from . import audit, checks, receipts, reviews, webform
 from .auth import Principal, Role
 from .db import ApiKey, Database, WebSession, as_utc, dumps, utcnow
 from .problems import Problem
@@ -85,6 +85,9 @@ def create_session(db: Database, principal: Principal) -> str:
         conn.execute(WebSession.__table__.insert().values(
             id=_digest(token), key_id=principal.key_id, created_at=now,
             expires_at=now + dt.timedelta(hours=SESSION_HOURS), csrf=secrets.token_urlsafe(32), draft_json=None))
+        # Who signed in to the web pages, and when (never the token; failed attempts are counted, not chained).
+        audit.append(conn, actor=principal.key_id, action="session.started", subject=principal.key_id,
+                     data={"key": principal.key_id, "role": principal.role.value})
     return token
 
 
@@ -110,9 +113,12 @@ def save_draft(db: Database, session: str, draft: Mapping[str, Any] | None) -> N
                      .values(draft_json=dumps(draft) if draft is not None else None))
 
 
-def end_session(db: Database, session: str) -> None:
+def end_session(db: Database, session: str, principal: Principal) -> None:
     with db.write() as conn:
-        conn.execute(delete(WebSession).where(WebSession.id == session))
+        gone = conn.execute(delete(WebSession).where(WebSession.id == session)).rowcount
+        if gone:
+            audit.append(conn, actor=principal.key_id, action="session.ended", subject=principal.key_id,
+                         data={"key": principal.key_id})
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -352,7 +358,7 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
     async def logout(request: Request) -> Response:
         user = await need(request)
         await posted(request, user)
-        await asyncio.to_thread(end_session, db_of(request), user.session)
+        await asyncio.to_thread(end_session, db_of(request), user.session, user.principal)
         response = see_other("/login?out=1")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

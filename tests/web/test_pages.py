@@ -152,3 +152,25 @@ def test_an_applicant_may_not_review_and_forms_need_the_session_token(site: tupl
     r = client.post("/logout", data={"csrf": token})
     assert r.headers["location"] == "/login?out=1"
     assert client.get("/apply").headers["location"].startswith("/login")
+
+
+def test_signing_in_and_out_is_in_the_audit_chain_without_the_token(site: tuple[TestClient, dbm.Database]) -> None:
+    from sqlalchemy import text
+
+    from biotoets.api import audit
+
+    client, db = site
+    client.cookies.clear()
+    made = auth.create_key(db, "assessor", "Audited desk")
+    assert sign_in(client, made.key) == "/"
+    token = client.cookies.get("biotoets_session")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/queue").text).group(1)  # type: ignore[union-attr]
+    assert client.post("/logout", data={"csrf": csrf}).status_code == 303
+    assert client.post("/logout", data={"csrf": csrf}).headers["location"].startswith("/login")  # already out
+    with db.read() as conn:
+        rows = conn.execute(text("SELECT actor, action, subject, payload FROM audit_log WHERE subject = :k "
+                                 "ORDER BY seq"), {"k": made.principal.key_id}).all()
+    assert [r.action for r in rows] == ["key.created", "session.started", "session.ended"]
+    assert {r.actor for r in rows[1:]} == {made.principal.key_id}
+    assert all(token not in r.payload and made.key not in r.payload for r in rows)
+    assert audit.verify(db).ok
