@@ -547,7 +547,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The ASGI app (uvicorn calls this in every worker process)."""
     settings = settings or Settings.from_env()
     st = AppState(settings=settings, service=EngineService(settings.rules_dir, settings.engine_queue_limit),
-                  keys=KeyCache(settings.key_cache_seconds),
+                  keys=KeyCache(settings.key_cache_seconds, settings.key_standing_seconds),
                   limiter=FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds))
 
     @asynccontextmanager

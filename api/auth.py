@@ -6,8 +6,9 @@ Only an argon2id hash of the secret is stored; the key itself is shown once.
 
 A process remembers for ``key_cache_seconds`` that a key's secret matched
 (and that a key was refused, so a stream of wrong keys cannot keep the CPU
-busy with argon2), but it reads the key's row on every request: a revoked key
-is refused, and a new role applies, from the next request on, in every process.
+busy with argon2), but it reads the key's row again whenever the last reading
+is ``key_standing_seconds`` (1 s) old: a revoked key is refused, and a new role
+applies, within a second in every process.
 """
 
 from __future__ import annotations
@@ -155,10 +156,13 @@ def current(db: Database, principal: Principal) -> Principal | None:
 class KeyCache:
     """Verified (and refused) keys of this process, for a short time, with one verification in flight per key."""
 
-    def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
+    def __init__(self, ttl_seconds: float, standing_seconds: float = 1.0, max_entries: int = 10_000) -> None:
         self.ttl = ttl_seconds
+        # How long a key's standing (revoked? which role?) read from the database holds in this process.
+        self.standing_seconds = standing_seconds
         self.max_entries = max_entries
         self._entries: OrderedDict[bytes, tuple[float, Principal | None]] = OrderedDict()
+        self._standing: dict[str, tuple[float, Principal | None]] = {}
         self._pending: dict[bytes, asyncio.Future[Principal | None]] = {}
         self._lock = threading.Lock()
 
@@ -190,10 +194,23 @@ class KeyCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._standing.clear()
+
+    async def standing(self, principal: Principal, db: Database) -> Principal | None:
+        """The key as it stands now: read from the database at most once per ``standing_seconds`` (0: always)."""
+        now = time.monotonic()
+        seen = self._standing.get(principal.key_id)
+        if seen is not None and now - seen[0] < self.standing_seconds:
+            return seen[1]
+        fresh = await asyncio.to_thread(current, db, principal)
+        if len(self._standing) >= self.max_entries:
+            self._standing.clear()
+        self._standing[principal.key_id] = (now, fresh)
+        return fresh
 
     async def resolve(self, key: str, db: Database) -> Principal | None:
         """The key's principal: its secret checked from the cache or verified once in a worker thread, its
-        standing (revoked, role) read from the database every time.
+        standing (revoked, role) read from the database at most ``standing_seconds`` ago.
 
         The verification runs as its own task, shared by every request that
         presents the same key meanwhile; a request that goes away does not stop it.
@@ -202,7 +219,7 @@ class KeyCache:
         if found:
             if principal is None:
                 return None
-            now = await asyncio.to_thread(current, db, principal)
+            now = await self.standing(principal, db)
             if now is None:  # revoked since it was verified
                 self.put(key, None)
             return now

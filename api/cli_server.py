@@ -179,7 +179,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
         db.dispose()
     if not done:
         raise CliError(f"no active key with id {key_id!r} (see 'biotoets keys list')")
-    print(f"biotoets: revoked key {key_id}; servers refuse it from its next request on.", file=sys.stderr)
+    print(f"biotoets: revoked key {key_id}; servers refuse it within a second.", file=sys.stderr)
     return 0
 
 

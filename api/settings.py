@@ -66,6 +66,8 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # How long a verified API key stays trusted in a process without checking its hash again.
     key_cache_seconds: int = 60
+    # How long a key's standing (revoked? which role?) read from the database holds; 0: read on every request.
+    key_standing_seconds: int = 1
     # Run pending migrations when a process starts (``biotoets serve`` has already done so).
     migrate_on_start: bool = True
     rules_dir: Path | None = None
@@ -87,6 +89,7 @@ class Settings:
             open_evaluations=_flag(env, "BIOTOETS_OPEN_EVALUATIONS", False),
             max_body_bytes=_int(env, "BIOTOETS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024),
             key_cache_seconds=_int(env, "BIOTOETS_KEY_CACHE_SECONDS", 60, 0),
+            key_standing_seconds=_int(env, "BIOTOETS_KEY_STANDING_SECONDS", 1, 0),
             migrate_on_start=_flag(env, "BIOTOETS_MIGRATE_ON_START", True),
             rules_dir=Path(rules) if rules else None,
             auth_failure_limit=_int(env, "BIOTOETS_AUTH_FAILURE_LIMIT", 20, 0),

@@ -234,7 +234,8 @@ def test_the_limit_counts_per_address_and_forgets_after_the_window() -> None:
 
 def test_revocation_and_a_new_role_apply_from_the_next_request_although_the_secret_is_remembered(
         tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'revoke.db'}", key_cache_seconds=3600)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'revoke.db'}", key_cache_seconds=3600,
+                        key_standing_seconds=0)
     with make_client(settings) as client:
         from biotoets.api import db as dbm
 
@@ -288,3 +289,41 @@ def test_answers_to_keyed_requests_are_never_cached_and_no_answer_is_sniffed(wor
     assert refused.status_code == 404 and refused.headers["cache-control"] == "no-store"
     public = api.client.get("/v1/rules")
     assert "cache-control" not in public.headers and public.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_keys_standing_is_read_again_once_a_second_by_default(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    import asyncio
+
+    from biotoets.api import db as dbm
+
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    reads: list[str] = []
+    real = auth.current
+
+    def counted(db: Any, principal: auth.Principal) -> auth.Principal | None:
+        reads.append(principal.key_id)
+        return real(db, principal)
+
+    monkeypatch.setattr(auth, "current", counted)
+    assert Settings.from_env({}).key_standing_seconds == 1
+    db = dbm.open_database(Settings(database_url=f"sqlite:///{tmp_path / 'standing.db'}"))
+    try:
+        made = auth.create_key(db, "applicant", "standing")
+        cache = auth.KeyCache(60, standing_seconds=1)
+
+        async def ask() -> auth.Principal | None:
+            return await cache.resolve(made.key, db)
+
+        assert asyncio.run(ask()) == made.principal  # verified (argon2), not yet read again
+        assert asyncio.run(ask()) == made.principal and len(reads) == 1  # read once ...
+        clock[0] += 0.5
+        assert asyncio.run(ask()) == made.principal and len(reads) == 1  # ... and trusted for a second
+        assert auth.revoke_key(db, made.principal.key_id)
+        clock[0] += 0.6
+        assert asyncio.run(ask()) is None and len(reads) == 2  # read again: revoked
+        clock[0] += 10
+        assert asyncio.run(ask()) is None and len(reads) == 2  # refused from the cache, no more reads
+    finally:
+        db.dispose()

@@ -56,7 +56,7 @@ def test_a_revoked_key_is_401(api: Api) -> None:
 
 
 def test_revocation_reaches_a_process_that_remembers_the_key_at_once(api: Api) -> None:
-    with make_client(api.settings.with_(key_cache_seconds=3600)) as client:
+    with make_client(api.settings.with_(key_cache_seconds=3600, key_standing_seconds=0)) as client:
         key = api.key("applicant", "revoked while in use")
         ok = client.post("/v1/evaluations", json=PLAIN, headers=api.headers(key))
         assert ok.status_code == 200

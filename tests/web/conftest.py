@@ -57,8 +57,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(served.base, env, cwd, *keys)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+@pytest.fixture(scope="module")  # (Playwright's sync API keeps an event loop running in this thread while it is
+def browser() -> Iterator[Browser]:  # open: it must close before any later test calls asyncio.run)
     with chromium() as b:
         yield b
 
