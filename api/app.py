@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -236,6 +237,12 @@ AsOf = Annotated[dt.date | None, Query(description="Apply the law of this date (
 LangQ = Annotated[Lang | None, Query(description="Language of the verdict's texts; default: from "
                                                  "Accept-Language, else English.")]
 COMMON_PROBLEMS = (400, 401, 403, 413, 415, 422, 500, 503)
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[!-~]+$",
+    description="Any text of 1-200 visible ASCII characters, new for each new proposal (a UUID will do). "
+                "Sent again with the same request -- after a lost answer, a dropped connection, a timeout -- "
+                "it returns the check that request stored (with 'Idempotent-Replayed: true') instead of "
+                "storing another; with a different request it is refused (422, idempotency-key-reused).")]
 
 
 # -- routes ----------------------------------------------------------------------------------
@@ -263,25 +270,61 @@ def add_routes(app: FastAPI) -> None:
         response_model=None, status_code=201,
         responses={201: {"model": Check, "description": "The stored check, committed before this response.",
                          "headers": {"Location": {"description": "The check's address.",
-                                                  "schema": {"type": "string"}}}},
+                                                  "schema": {"type": "string"}},
+                                     "Idempotent-Replayed": {
+                                         "description": "'true' when this check was stored by an earlier request "
+                                                        "with the same Idempotency-Key (nothing new was stored).",
+                                         "schema": {"type": "string", "enum": ["true"]}, "required": False}}},
                    **problem_responses(*COMMON_PROBLEMS)},
         openapi_extra={**proposal_body("The proposal, as JSON (or YAML)."), **secured()},
     )
     async def post_check(request: Request, principal: Annotated[Principal, Depends(applicant)],
-                         as_of: AsOf = None, lang: LangQ = None) -> Response:
+                         as_of: AsOf = None, lang: LangQ = None,
+                         idempotency_key: IdempotencyKey = None) -> Response:
         """Evaluate a proposal and store it, with its verdict, ruleset hash, engine version and date.
 
-        Only applicants create checks; the check belongs to the key that created it.
+        Only applicants create checks; the check belongs to the key that created it. With an Idempotency-Key,
+        sending the same request again returns the check it stored instead of storing a second one.
         """
         st = state_of(request)
         received = await receive_proposal(request, st.settings.max_body_bytes)
         chosen = choose_lang(lang, request.headers.get("accept-language"))
+        request_hash = None
+        if idempotency_key is not None:
+            request_hash = hashlib.sha256(orjson.dumps(
+                {"proposal": received.document, "as_of": as_of, "lang": chosen}, option=orjson.OPT_SORT_KEYS,
+            )).hexdigest()
+            earlier = await stored_before(request, principal, idempotency_key, request_hash)
+            if earlier is not None:
+                return earlier
         verdict = await evaluate(request, received, as_of, chosen)
         new = checks.NewCheck(principal, received.raw, received.media_type, received.document,
-                              received.proposal.title, verdict, chosen)
-        stored = await writer(request).create(new)
+                              received.proposal.title, verdict, chosen, idempotency_key, request_hash)
+        try:
+            stored = await writer(request).create(new)
+        except IntegrityError:
+            # The same key in a request that was stored meanwhile (two retries at once): answer with that one.
+            earlier = None
+            if idempotency_key is not None and request_hash is not None:
+                earlier = await stored_before(request, principal, idempotency_key, request_hash)
+            if earlier is None:
+                raise
+            return earlier
         return json_response(stored.document(), 201, headers={
             "Location": f"/v1/checks/{stored.id}", "Content-Language": chosen})
+
+    async def stored_before(request: Request, principal: Principal, key: str, request_hash: str) -> Response | None:
+        """The answer to a request sent again with its Idempotency-Key: the check it stored, or a 422 problem."""
+        found = await asyncio.to_thread(checks.by_idempotency_key, database(request), principal.key_id, key)
+        if found is None:
+            return None
+        stored, stored_hash = found
+        if stored_hash != request_hash:
+            raise Problem("idempotency-key-reused", "A check was already stored with this Idempotency-Key for a "
+                          "different request; send a new proposal with a new key.",
+                          errors=[{"parameter": "Idempotency-Key", "detail": f"already used for check {stored.id}"}])
+        return json_response(stored.document(), 201, headers={
+            "Location": f"/v1/checks/{stored.id}", "Content-Language": stored.lang, "Idempotent-Replayed": "true"})
 
     @app.get(
         "/v1/checks/{check_id}", tags=["checks"], summary="Get a stored check",

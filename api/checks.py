@@ -70,6 +70,8 @@ class NewCheck:
     title: str | None
     verdict: dict[str, Any]
     lang: str
+    idempotency_key: str | None = None
+    idempotency_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ def prepare(new: NewCheck) -> Prepared:
         "proposal_raw": new.proposal_raw, "proposal_media_type": check.proposal_media_type,
         "proposal_json": check.proposal_json, "verdict_json": check.verdict_json,
         "open_norms": len(v["open_norms"]),
+        "idempotency_key": new.idempotency_key, "idempotency_hash": new.idempotency_hash,
     }
     entry = audit.Entry(actor=check.owner, action="check.created", subject=check.id, data={
         "check": check.id, "verdict": v["verdict"], "complete": v["complete"],
@@ -252,6 +255,16 @@ def _stored(row: Row[Any]) -> StoredCheck:
         proposal_media_type=row.proposal_media_type, proposal_json=row.proposal_json,
         verdict_json=row.verdict_json,
     )
+
+
+def by_idempotency_key(db: Database, owner: str, key: str) -> tuple[StoredCheck, str | None] | None:
+    """The owner's check stored with this Idempotency-Key, with the hash of the request that made it."""
+    with db.read() as conn:
+        row = conn.execute(
+            select(*_GET.selected_columns, Check.idempotency_hash)
+            .where(Check.owner == owner, Check.idempotency_key == key)
+        ).first()
+    return None if row is None else (_stored(row), row.idempotency_hash)
 
 
 def may_read(principal: Principal, owner: str) -> bool:

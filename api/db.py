@@ -94,11 +94,16 @@ class Check(Base):
     # Review workflow (migration 0002): open norms the verdict flags; which evaluation is current.
     open_norms: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Safe retries (migration 0004): the client's Idempotency-Key, unique per owner, and the hash of the request
+    # it came with (a second request with the key gets this check back, or 422 if it asks something else).
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    idempotency_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
         Index("ix_checks_owner_seq", "owner", "seq"),
         Index("ix_checks_status_seq", "status", "seq"),
         Index("ix_checks_verdict_seq", "verdict", "seq"),
+        Index("ix_checks_owner_idempotency_key", "owner", "idempotency_key", unique=True),
     )
 
 

@@ -55,6 +55,10 @@ _TYPES = [
     ProblemType("invalid-input", 422, "The request body is not valid",
                 "A review, or answers to an assessor's questions, has fields that are missing or wrong. Each "
                 "entry in 'errors' has the JSON pointer of a field and what is wrong with it."),
+    ProblemType("idempotency-key-reused", 422, "This Idempotency-Key was used for another request",
+                "A check was already stored with this Idempotency-Key, for a different proposal (or date or "
+                "language). Sending a request again with its key returns the check it stored; a new proposal "
+                "needs a new key."),
     ProblemType("conflict", 409, "Not possible in the check's current state",
                 "The check's review status does not allow this step (for example: a confirmed check cannot be "
                 "overridden, and answers are accepted only after an assessor asked for information). The "
@@ -66,7 +70,8 @@ _TYPES = [
                 "Something failed inside the server. Nothing was stored. The correlation_id identifies the "
                 "failure in the server's log; quote it when you report the problem."),
     ProblemType("unavailable", 503, "Service unavailable",
-                "The server is starting, or its database cannot be reached. Try again shortly."),
+                "The server is starting, is too busy to queue another evaluation, or cannot reach its database. "
+                "Nothing was stored. Try again after the seconds in the Retry-After header."),
 ]
 TYPES: dict[str, ProblemType] = {t.slug: t for t in _TYPES}
 
