@@ -33,6 +33,7 @@ import jinja2
 import orjson
 from fastapi import FastAPI, Request
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
@@ -641,10 +642,19 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
         writer = state_of(request).writer
         if writer is None:
             raise PageError(503, "unavailable_title", "unavailable_text")
-        stored = await writer.create(checks.NewCheck(user.principal, raw, "application/json", doc, proposal.title,
-                                                     verdict, lang))
+        idem = f"web-form:{draft['id']}" if draft.get("id") else None  # (drafts from before ids: none)
+        try:
+            stored = await writer.create(checks.NewCheck(user.principal, raw, "application/json", doc,
+                                                         proposal.title, verdict, lang, idem, None))
+            check_id = stored.id
+        except IntegrityError:  # the same form sent twice at once: the other request stored it
+            found = idem and await asyncio.to_thread(checks.by_idempotency_key, db_of(request),
+                                                     user.principal.key_id, idem)
+            if not found:
+                raise
+            check_id = found[0].id
         await store_draft(request, user, None)
-        return see_other(f"/checks/{stored.id}")
+        return see_other(f"/checks/{check_id}")
 
     # -- checks: the applicant's result, the assessor's review page --------------------------------------
     async def readable_check(request: Request, user: WebUser, check_id: str) -> receipts.CheckRow:

@@ -10,6 +10,7 @@ applicant has said "I don't know" to the rest. Each answer re-evaluates.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -184,7 +185,9 @@ def raw_of(fact: str, known: Mapping[str, Any], unknown: Sequence[str]) -> dict[
 
 # -- the draft ------------------------------------------------------------------------------------
 def new_draft() -> dict[str, Any]:
-    return {"proposal": {}, "unknown": [], "screening": {}, "asked": [], "started": False}
+    # "id": the draft's own Idempotency-Key, so a form sent twice (a double click, a reload) stores one check.
+    return {"proposal": {}, "unknown": [], "screening": {}, "asked": [], "started": False,
+            "id": secrets.token_urlsafe(16)}
 
 
 def set_answer(draft: dict[str, Any], fact: str, read: Read) -> None:

@@ -174,3 +174,27 @@ def test_signing_in_and_out_is_in_the_audit_chain_without_the_token(site: tuple[
     assert {r.actor for r in rows[1:]} == {made.principal.key_id}
     assert all(token not in r.payload and made.key not in r.payload for r in rows)
     assert audit.verify(db).ok
+
+
+def test_a_form_sent_twice_at_once_stores_one_check(site: tuple[TestClient, dbm.Database]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import text
+
+    client, db = site
+    client.cookies.clear()
+    made = auth.create_key(db, "applicant", "Double clicker")
+    sign_in(client, made.key)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/apply").text).group(1)  # type: ignore[union-attr]
+    for _ in range(3):  # three forms, each sent four times at once
+        assert client.post("/apply", data={"csrf": csrf}).status_code == 303
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            answers = list(pool.map(lambda _: client.post("/apply/submit", data={"csrf": csrf}), range(4)))
+        targets = {r.headers["location"] for r in answers}
+        assert {r.status_code for r in answers} == {303}
+        checks_sent_to = {t for t in targets if t.startswith("/checks/")}
+        assert len(checks_sent_to) == 1, targets  # every click lands on the same check (or back at the form)
+    with db.read() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM checks WHERE owner = :o"),
+                              {"o": made.principal.key_id}).scalar()
+    assert stored == 3
