@@ -26,11 +26,11 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
 
 from . import audit
-from .db import ApiKey, Database, utcnow
+from .db import ApiKey, Database, WebSession, utcnow
 
 PREFIX = "btk"
 # OWASP's recommended minimum for argon2id (19 MiB, 2 passes, 1 lane): slow for guessing, quick enough once.
@@ -89,6 +89,22 @@ def create_key(db: Database, role: Role | str, name: str, actor: str = "cli") ->
     return NewKey(f"{PREFIX}_{key_id}_{secret}", Principal(key_id, name, role))
 
 
+def rotate_key(db: Database, key_id: str, actor: str = "cli") -> NewKey | None:
+    """A new secret for an active key (same id, so its checks stay its own); the old secret stops working and
+    the key's web sessions end. None if there is no active key with this id."""
+    secret = secrets.token_urlsafe(32)
+    with db.write() as conn:
+        row = conn.execute(select(ApiKey.name, ApiKey.role)
+                           .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))).one_or_none()
+        if row is None:
+            return None
+        conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(secret_hash=_HASHER.hash(secret)))
+        ended = conn.execute(delete(WebSession).where(WebSession.key_id == key_id)).rowcount
+        audit.append(conn, actor=actor, action="key.rotated", subject=key_id,
+                     data={"key": key_id, "web_sessions_ended": ended})
+    return NewKey(f"{PREFIX}_{key_id}_{secret}", Principal(key_id, row.name, Role(row.role)))
+
+
 def revoke_key(db: Database, key_id: str, actor: str = "cli") -> bool:
     with db.write() as conn:
         done = conn.execute(
@@ -123,6 +139,12 @@ def list_keys(db: Database) -> list[Row[Any]]:
 
 def verify_key(db: Database, key: str) -> Principal | None:
     """Look the key up by its id and check its secret against the stored hash (slow: argon2)."""
+    verified = _verify(db, key)
+    return verified[0] if verified else None
+
+
+def _verify(db: Database, key: str) -> tuple[Principal, str] | None:
+    """(principal, the stored hash the secret matched) of a valid key, else None."""
     parts = split_key(key)
     if parts is None:
         return None
@@ -137,16 +159,18 @@ def verify_key(db: Database, key: str) -> Principal | None:
         _HASHER.verify(row.secret_hash, secret)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
-    return Principal(key_id, row.name, Role(row.role))
+    return Principal(key_id, row.name, Role(row.role)), row.secret_hash
 
 
-def current(db: Database, principal: Principal) -> Principal | None:
-    """The key as it stands now (name and role), or None once it is revoked or gone: one indexed read, no argon2."""
+def current(db: Database, principal: Principal, verified_hash: str | None = None) -> Principal | None:
+    """The key as it stands now (name and role), or None once it is revoked or gone -- or, given the hash its
+    secret was verified against, once it has been rotated to a new secret: one indexed read, no argon2."""
     with db.read() as conn:
         row = conn.execute(
-            select(ApiKey.name, ApiKey.role).where(ApiKey.id == principal.key_id, ApiKey.revoked_at.is_(None))
+            select(ApiKey.name, ApiKey.role, ApiKey.secret_hash)
+            .where(ApiKey.id == principal.key_id, ApiKey.revoked_at.is_(None))
         ).one_or_none()
-    if row is None:
+    if row is None or (verified_hash is not None and row.secret_hash != verified_hash):
         return None
     if row.name == principal.name and row.role == principal.role.value:
         return principal
@@ -161,9 +185,10 @@ class KeyCache:
         # How long a key's standing (revoked? which role?) read from the database holds in this process.
         self.standing_seconds = standing_seconds
         self.max_entries = max_entries
-        self._entries: OrderedDict[bytes, tuple[float, Principal | None]] = OrderedDict()
-        self._standing: dict[str, tuple[float, Principal | None]] = {}
-        self._pending: dict[bytes, asyncio.Future[Principal | None]] = {}
+        # key fingerprint -> (until, principal or None if refused, the stored hash its secret matched)
+        self._entries: OrderedDict[bytes, tuple[float, Principal | None, str | None]] = OrderedDict()
+        self._standing: dict[tuple[str, str | None], tuple[float, Principal | None]] = {}
+        self._pending: dict[bytes, asyncio.Future[tuple[Principal, str] | None]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -171,22 +196,26 @@ class KeyCache:
         return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
 
     def get(self, key: str) -> tuple[bool, Principal | None]:
+        found, principal, _ = self._get(key)
+        return found, principal
+
+    def _get(self, key: str) -> tuple[bool, Principal | None, str | None]:
         fp = self._fingerprint(key)
         with self._lock:
             hit = self._entries.get(fp)
             if hit is None:
-                return False, None
+                return False, None, None
             if hit[0] < time.monotonic():
                 del self._entries[fp]
-                return False, None
-            return True, hit[1]
+                return False, None, None
+            return True, hit[1], hit[2]
 
-    def put(self, key: str, principal: Principal | None) -> None:
+    def put(self, key: str, principal: Principal | None, verified_hash: str | None = None) -> None:
         if self.ttl <= 0:
             return
         fp = self._fingerprint(key)
         with self._lock:
-            self._entries[fp] = (time.monotonic() + self.ttl, principal)
+            self._entries[fp] = (time.monotonic() + self.ttl, principal, verified_hash)
             self._entries.move_to_end(fp)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -196,16 +225,17 @@ class KeyCache:
             self._entries.clear()
             self._standing.clear()
 
-    async def standing(self, principal: Principal, db: Database) -> Principal | None:
+    async def standing(self, principal: Principal, db: Database, verified_hash: str | None = None) -> Principal | None:
         """The key as it stands now: read from the database at most once per ``standing_seconds`` (0: always)."""
         now = time.monotonic()
-        seen = self._standing.get(principal.key_id)
+        slot = (principal.key_id, verified_hash)  # (a rotated key's old and new secret stand apart)
+        seen = self._standing.get(slot)
         if seen is not None and now - seen[0] < self.standing_seconds:
             return seen[1]
-        fresh = await asyncio.to_thread(current, db, principal)
+        fresh = await asyncio.to_thread(current, db, principal, verified_hash)
         if len(self._standing) >= self.max_entries:
             self._standing.clear()
-        self._standing[principal.key_id] = (now, fresh)
+        self._standing[slot] = (now, fresh)
         return fresh
 
     async def resolve(self, key: str, db: Database) -> Principal | None:
@@ -215,24 +245,26 @@ class KeyCache:
         The verification runs as its own task, shared by every request that
         presents the same key meanwhile; a request that goes away does not stop it.
         """
-        found, principal = self.get(key)
+        found, principal, verified_hash = self._get(key)
         if found:
             if principal is None:
                 return None
-            now = await self.standing(principal, db)
-            if now is None:  # revoked since it was verified
+            now = await self.standing(principal, db, verified_hash)
+            if now is None:  # revoked or rotated since it was verified
                 self.put(key, None)
             return now
         fp = self._fingerprint(key)
         task = self._pending.get(fp)
         if task is None:
-            task = asyncio.ensure_future(asyncio.to_thread(verify_key, db, key))
+            task = asyncio.ensure_future(asyncio.to_thread(_verify, db, key))
             self._pending[fp] = task
 
-            def _done(t: asyncio.Future[Principal | None]) -> None:
+            def _done(t: asyncio.Future[tuple[Principal, str] | None]) -> None:
                 self._pending.pop(fp, None)
                 if not t.cancelled() and t.exception() is None:
-                    self.put(key, t.result())
+                    verified = t.result()
+                    self.put(key, *(verified if verified else (None, None)))
 
             task.add_done_callback(_done)
-        return await asyncio.shield(task)
+        verified = await asyncio.shield(task)
+        return verified[0] if verified else None

@@ -183,6 +183,28 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from .auth import rotate_key, split_key
+
+    key_id = args.key_id
+    parts = split_key(key_id)
+    if parts is not None:  # a whole key was pasted: use its id
+        key_id = parts[0]
+    db = _open(args)
+    try:
+        new = rotate_key(db, key_id, actor=_actor())
+    finally:
+        db.dispose()
+    if new is None:
+        raise CliError(f"no active key with id {key_id!r} (see 'biotoets keys list')")
+    print(new.key)
+    sys.stdout.flush()
+    print(f"biotoets: key {key_id} ({new.principal.name!r}) has a new secret, shown only this once: store it now. "
+          "The old one stops working within a second; its web sessions have ended; its checks stay its own.",
+          file=sys.stderr)
+    return 0
+
+
 # -- db ------------------------------------------------------------------------------------------
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from . import db as dbm
@@ -296,6 +318,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("key_id", metavar="KEY_ID")
     _db_option(p)
     p.set_defaults(func=cmd_keys_revoke)
+    p = keys.add_parser("rotate", help="give a key a new secret (same id: its checks stay its own); prints it once")
+    p.add_argument("key_id", metavar="KEY_ID")
+    _db_option(p)
+    p.set_defaults(func=cmd_keys_rotate)
 
     dbp = sub.add_parser("db", help="database schema").add_subparsers(dest="db_cmd", metavar="ACTION")
     dbp.required = True

@@ -302,9 +302,9 @@ def test_a_keys_standing_is_read_again_once_a_second_by_default(monkeypatch: pyt
     reads: list[str] = []
     real = auth.current
 
-    def counted(db: Any, principal: auth.Principal) -> auth.Principal | None:
+    def counted(db: Any, principal: auth.Principal, verified_hash: str | None = None) -> auth.Principal | None:
         reads.append(principal.key_id)
-        return real(db, principal)
+        return real(db, principal, verified_hash)
 
     monkeypatch.setattr(auth, "current", counted)
     assert Settings.from_env({}).key_standing_seconds == 1
@@ -327,3 +327,32 @@ def test_a_keys_standing_is_read_again_once_a_second_by_default(monkeypatch: pyt
         assert asyncio.run(ask()) is None and len(reads) == 2  # refused from the cache, no more reads
     finally:
         db.dispose()
+
+
+def test_a_rotated_key_keeps_its_checks_and_its_old_secret_stops_working(monkeypatch: pytest.MonkeyPatch,
+                                                                         tmp_path: Path) -> None:
+    clock = [5000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'rotate.db'}", key_cache_seconds=3600,
+                        key_standing_seconds=1)
+    with make_client(settings) as client:
+        from biotoets.api import db as dbm
+
+        db = dbm.Database(settings.database_url)
+        try:
+            old = auth.create_key(db, "applicant", "rotating lab").key
+            check = client.post("/v1/checks", json=PLAIN, headers={"Authorization": f"Bearer {old}"})
+            assert check.status_code == 201
+            path = f"/v1/checks/{check.json()['id']}"
+            assert client.get(path, headers={"Authorization": f"Bearer {old}"}).status_code == 200  # remembered
+            new = auth.rotate_key(db, old.split("_")[1], actor="test")
+            assert new is not None and new.key != old
+            assert client.get(path, headers={"Authorization": f"Bearer {new.key}"}).status_code == 200  # at once
+            clock[0] += 1.5  # the old secret's standing is read again ...
+            assert problem(client.get(path, headers={"Authorization": f"Bearer {old}"}), 401)  # ... and refused
+            mine = client.get("/v1/checks", headers={"Authorization": f"Bearer {new.key}"}).json()["items"]
+            assert [c["id"] for c in mine] == [check.json()["id"]]  # the check stayed the key's own
+            assert auth.revoke_key(db, new.principal.key_id)
+            assert auth.rotate_key(db, new.principal.key_id) is None  # a revoked key gets no new secret
+        finally:
+            db.dispose()

@@ -70,6 +70,35 @@ def test_keys_list_and_revoke(fresh_db: Path, capsys: pytest.CaptureFixture[str]
     assert "no active key" in capsys.readouterr().err
 
 
+def test_keys_rotate_prints_the_new_key_once_and_refuses_a_revoked_or_unknown_key(
+        fresh_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["keys", "create", "--role", "applicant", "--name", "Lab R"])
+    old = capsys.readouterr().out.strip()
+    key_id = old.split("_")[1]
+    assert main(["keys", "rotate", old]) == 0  # (a whole key pasted: its id is used)
+    out, err = capsys.readouterr()
+    new = out.strip()
+    assert new.startswith(f"btk_{key_id}_") and new != old and len(out.splitlines()) == 1
+    assert "shown only this once" in err and "stops working within a second" in err and new not in err
+    db = dbm.Database(f"sqlite:///{fresh_db}")
+    try:
+        from biotoets.api import auth
+
+        assert auth.verify_key(db, old) is None and auth.verify_key(db, new) is not None
+        with db.read() as conn:
+            actions = [r.action for r in conn.execute(text("SELECT action FROM audit_log WHERE subject = :k "
+                                                           "ORDER BY seq"), {"k": key_id})]
+        assert actions == ["key.created", "key.rotated"]
+    finally:
+        db.dispose()
+    assert main(["keys", "revoke", key_id]) == 0
+    capsys.readouterr()
+    assert main(["keys", "rotate", key_id]) == 2
+    assert "no active key" in capsys.readouterr().err
+    assert main(["keys", "rotate", "nosuchkey"]) == 2
+    assert "no active key with id 'nosuchkey'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["keys", "create", "--role", "applicant", "--name", "  "], "needs a name"),
     (["keys", "create", "--role", "applicant", "--name", "x" * 201], "at most 200"),

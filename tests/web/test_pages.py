@@ -198,3 +198,13 @@ def test_a_form_sent_twice_at_once_stores_one_check(site: tuple[TestClient, dbm.
         stored = conn.execute(text("SELECT count(*) FROM checks WHERE owner = :o"),
                               {"o": made.principal.key_id}).scalar()
     assert stored == 3
+
+
+def test_rotating_a_key_ends_its_web_sessions(site: tuple[TestClient, dbm.Database]) -> None:
+    client, db = site
+    client.cookies.clear()
+    made = auth.create_key(db, "assessor", "Rotated desk")
+    sign_in(client, made.key)
+    assert client.get("/queue").status_code == 200
+    assert auth.rotate_key(db, made.principal.key_id) is not None
+    assert client.get("/queue").headers["location"].startswith("/login")
