@@ -156,7 +156,7 @@ async def principal_of(request: Request, optional: bool = False) -> Principal | 
         raise Problem("unavailable", "The server is starting; try again shortly.", headers={"Retry-After": "1"})
     principal = await resolve_limited(request, key)
     if principal is None:
-        raise Problem("unauthenticated", "The API key is not valid (mistyped, unknown or revoked).",
+        raise Problem("unauthenticated", "The API key is not valid (mistyped, unknown, revoked or expired).",
                       headers={"WWW-Authenticate": 'Bearer realm="biotoets", error="invalid_token"'})
     return principal
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import hashlib
 import secrets
 import threading
@@ -30,7 +31,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
 
 from . import audit
-from .db import ApiKey, Database, WebSession, utcnow
+from .db import ApiKey, Database, WebSession, as_utc, utcnow
 
 PREFIX = "btk"
 # OWASP's recommended minimum for argon2id (19 MiB, 2 passes, 1 lane): slow for guessing, quick enough once.
@@ -70,7 +71,8 @@ def split_key(key: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-def create_key(db: Database, role: Role | str, name: str, actor: str = "cli") -> NewKey:
+def create_key(db: Database, role: Role | str, name: str, actor: str = "cli",
+               expires_at: dt.datetime | None = None) -> NewKey:
     """Create and store a key; the returned ``key`` is the only time its secret exists in the clear."""
     role = Role(role)
     name = name.strip()
@@ -83,9 +85,11 @@ def create_key(db: Database, role: Role | str, name: str, actor: str = "cli") ->
     with db.write() as conn:
         conn.execute(insert(ApiKey).values(
             id=key_id, name=name, role=role.value, secret_hash=_HASHER.hash(secret), created_at=utcnow(),
+            expires_at=expires_at,
         ))
         audit.append(conn, actor=actor, action="key.created", subject=key_id,
-                     data={"key": key_id, "role": role.value, "name": name})
+                     data={"key": key_id, "role": role.value, "name": name,
+                           "expires_at": expires_at.isoformat() if expires_at else None})
     return NewKey(f"{PREFIX}_{key_id}_{secret}", Principal(key_id, name, role))
 
 
@@ -129,12 +133,17 @@ def set_role(db: Database, key_id: str, role: Role | str, actor: str = "cli") ->
 
 
 def list_keys(db: Database) -> list[Row[Any]]:
-    """Every key (id, name, role, created_at, revoked_at), oldest first; never the hash."""
+    """Every key (id, name, role, created_at, revoked_at, expires_at), oldest first; never the hash."""
     with db.read() as conn:
         return list(conn.execute(
-            select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.created_at, ApiKey.revoked_at)
+            select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.created_at, ApiKey.revoked_at, ApiKey.expires_at)
             .order_by(ApiKey.created_at, ApiKey.id)
         ))
+
+
+def expired(expires_at: dt.datetime | None) -> bool:
+    """Whether a key with this expiry moment has expired (None: it never does)."""
+    return expires_at is not None and as_utc(expires_at) <= utcnow()
 
 
 def verify_key(db: Database, key: str) -> Principal | None:
@@ -151,9 +160,10 @@ def _verify(db: Database, key: str) -> tuple[Principal, str] | None:
     key_id, secret = parts
     with db.read() as conn:
         row = conn.execute(
-            select(ApiKey.name, ApiKey.role, ApiKey.secret_hash, ApiKey.revoked_at).where(ApiKey.id == key_id)
+            select(ApiKey.name, ApiKey.role, ApiKey.secret_hash, ApiKey.revoked_at, ApiKey.expires_at)
+            .where(ApiKey.id == key_id)
         ).one_or_none()
-    if row is None or row.revoked_at is not None:
+    if row is None or row.revoked_at is not None or expired(row.expires_at):
         return None
     try:
         _HASHER.verify(row.secret_hash, secret)
@@ -167,10 +177,10 @@ def current(db: Database, principal: Principal, verified_hash: str | None = None
     secret was verified against, once it has been rotated to a new secret: one indexed read, no argon2."""
     with db.read() as conn:
         row = conn.execute(
-            select(ApiKey.name, ApiKey.role, ApiKey.secret_hash)
+            select(ApiKey.name, ApiKey.role, ApiKey.secret_hash, ApiKey.expires_at)
             .where(ApiKey.id == principal.key_id, ApiKey.revoked_at.is_(None))
         ).one_or_none()
-    if row is None or (verified_hash is not None and row.secret_hash != verified_hash):
+    if row is None or expired(row.expires_at) or (verified_hash is not None and row.secret_hash != verified_hash):
         return None
     if row.name == principal.name and row.role == principal.role.value:
         return principal

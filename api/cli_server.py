@@ -8,6 +8,7 @@ file ``./var/biotoets.db``) and creates or migrates it first, so
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import os
 import sys
@@ -135,23 +136,26 @@ def _run(config) -> bool:  # type: ignore[no-untyped-def]
 # -- keys ----------------------------------------------------------------------------------------
 def cmd_keys_create(args: argparse.Namespace) -> int:
     from .auth import create_key
+    from .db import utcnow
 
     db = _open(args)
     try:
-        new = create_key(db, args.role, args.name, actor=_actor())
+        expires = utcnow() + dt.timedelta(days=args.expires_in) if args.expires_in else None
+        new = create_key(db, args.role, args.name, actor=_actor(), expires_at=expires)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     finally:
         db.dispose()
     print(new.key)
     sys.stdout.flush()
-    print(f"biotoets: created {new.principal.role.value} key {new.principal.key_id} for {new.principal.name!r}. "
-          "It is shown only this once: store it now.", file=sys.stderr)
+    until = f", valid until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
+    print(f"biotoets: created {new.principal.role.value} key {new.principal.key_id} for {new.principal.name!r}"
+          f"{until}. It is shown only this once: store it now.", file=sys.stderr)
     return 0
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-    from .auth import list_keys
+    from .auth import expired, list_keys
 
     db = _open(args)
     try:
@@ -159,7 +163,14 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     for k in keys:
-        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        if k.revoked_at:
+            state = f"revoked {k.revoked_at:%Y-%m-%d}"
+        elif k.expires_at and expired(k.expires_at):
+            state = f"expired {k.expires_at:%Y-%m-%d}"
+        elif k.expires_at:
+            state = f"active to {k.expires_at:%Y-%m-%d}"
+        else:
+            state = "active"
         print(f"{k.id}  {k.role:<9}  {state:<18}  {k.name}")
     print(f"{len(keys)} key(s)", file=sys.stderr)
     return 0
@@ -272,6 +283,16 @@ def _workers(text: str) -> int:
     return value
 
 
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 1 <= value <= 3650:
+        raise argparse.ArgumentTypeError("use 1 to 3650 days")
+    return value
+
+
 def _proxy(text: str) -> str:
     import ipaddress
 
@@ -309,6 +330,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p = keys.add_parser("create", help="create a key; prints it once, alone on a line")
     p.add_argument("--role", required=True, choices=("applicant", "assessor", "admin"))
     p.add_argument("--name", required=True, help="who or what uses the key")
+    p.add_argument("--expires-in", type=_days, metavar="DAYS",
+                   help="refuse the key after this many days (1-3650; default: it does not expire)")
     _db_option(p)
     p.set_defaults(func=cmd_keys_create)
     p = keys.add_parser("list", help="list keys (ids, roles, names; never secrets)")

@@ -35,7 +35,7 @@ _TYPES = [
                 "does not understand. The detail and the errors say which one and why."),
     ProblemType("unauthenticated", 401, "An API key is needed",
                 "Send a valid API key as 'Authorization: Bearer <key>'. Keys are made with "
-                "'biotoets keys create --role ROLE --name NAME'. A revoked or mistyped key is refused."),
+                "'biotoets keys create --role ROLE --name NAME'. A revoked, expired or mistyped key is refused."),
     ProblemType("forbidden", 403, "Your role may not do this",
                 "The key is valid, but its role does not allow this request. Applicants create and read "
                 "their own checks; assessors read every check; admins manage keys."),

@@ -41,7 +41,7 @@ from biotoets.engine.verdict import DISCLAIMER
 
 from . import answers as ans
 from . import audit, checks, receipts, reviews, webform
-from .auth import Principal, Role
+from .auth import Principal, Role, expired
 from .db import ApiKey, Database, WebSession, as_utc, dumps, utcnow
 from .problems import Problem
 from .receive import choose_lang, read_body, validate_proposal
@@ -99,10 +99,10 @@ def load_session(db: Database, token: str) -> WebUser | None:
     with db.read() as conn:
         row = conn.execute(
             select(WebSession.id, WebSession.expires_at, WebSession.csrf, WebSession.draft_json, ApiKey.id.label("key"),
-                   ApiKey.name, ApiKey.role, ApiKey.revoked_at)
+                   ApiKey.name, ApiKey.role, ApiKey.revoked_at, ApiKey.expires_at.label("key_expires_at"))
             .join(ApiKey, ApiKey.id == WebSession.key_id).where(WebSession.id == _digest(token))
         ).one_or_none()
-    if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= utcnow():
+    if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= utcnow() or expired(row.key_expires_at):
         return None
     draft = orjson.loads(row.draft_json) if row.draft_json else None
     return WebUser(Principal(row.key, row.name, Role(row.role)), row.id, row.csrf, draft)

@@ -356,3 +356,30 @@ def test_a_rotated_key_keeps_its_checks_and_its_old_secret_stops_working(monkeyp
             assert auth.rotate_key(db, new.principal.key_id) is None  # a revoked key gets no new secret
         finally:
             db.dispose()
+
+
+def test_an_expired_key_is_refused_and_one_that_expires_in_use_within_a_second(monkeypatch: pytest.MonkeyPatch,
+                                                                               tmp_path: Path) -> None:
+    import datetime as dt
+
+    from biotoets.api import db as dbm
+
+    clock = [9000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'expiry.db'}", key_cache_seconds=3600,
+                        key_standing_seconds=1)
+    with make_client(settings) as client:
+        db = dbm.Database(settings.database_url)
+        try:
+            now = dbm.utcnow()
+            gone = auth.create_key(db, "applicant", "expired", expires_at=now - dt.timedelta(seconds=1)).key
+            body = problem(client.get("/v1/checks", headers={"Authorization": f"Bearer {gone}"}), 401)
+            assert "expired" in body["detail"]
+            soon = auth.create_key(db, "applicant", "expires soon", expires_at=now + dt.timedelta(hours=1)).key
+            headers = {"Authorization": f"Bearer {soon}"}
+            assert client.get("/v1/checks", headers=headers).status_code == 200
+            monkeypatch.setattr(auth, "utcnow", lambda: now + dt.timedelta(hours=2))  # two hours later
+            clock[0] += 1.5
+            assert problem(client.get("/v1/checks", headers=headers), 401)
+        finally:
+            db.dispose()

@@ -99,6 +99,37 @@ def test_keys_rotate_prints_the_new_key_once_and_refuses_a_revoked_or_unknown_ke
     assert "no active key with id 'nosuchkey'" in capsys.readouterr().err
 
 
+def test_keys_can_expire(fresh_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "create", "--role", "applicant", "--name", "Visiting lab", "--expires-in", "30"]) == 0
+    out, err = capsys.readouterr()
+    key_id = out.strip().split("_")[1]
+    assert "valid until" in err and " UTC" in err
+    main(["keys", "list"])
+    listing = capsys.readouterr().out
+    assert f"{key_id}  applicant  active to " in listing
+    db = dbm.Database(f"sqlite:///{fresh_db}")
+    try:
+        with db.write() as conn:  # thirty days later
+            conn.execute(text("UPDATE api_keys SET expires_at = :t WHERE id = :k"),
+                         {"t": "2020-01-01 00:00:00.000000+00:00", "k": key_id})
+        from biotoets.api import auth
+
+        assert auth.verify_key(db, out.strip()) is None
+    finally:
+        db.dispose()
+    main(["keys", "list"])
+    assert f"{key_id}  applicant  expired 2020-01-01" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("days", "message"), [("0", "use 1 to 3650 days"), ("3651", "use 1 to 3650 days"),
+                                               ("soon", "'soon' is not a whole number of days")])
+def test_keys_create_refuses_a_bad_expiry(fresh_db: Path, capsys: pytest.CaptureFixture[str], days: str,
+                                          message: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["keys", "create", "--role", "applicant", "--name", "x", "--expires-in", days])
+    assert exited.value.code == 2 and message in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["keys", "create", "--role", "applicant", "--name", "  "], "needs a name"),
     (["keys", "create", "--role", "applicant", "--name", "x" * 201], "at most 200"),

@@ -208,3 +208,17 @@ def test_rotating_a_key_ends_its_web_sessions(site: tuple[TestClient, dbm.Databa
     assert client.get("/queue").status_code == 200
     assert auth.rotate_key(db, made.principal.key_id) is not None
     assert client.get("/queue").headers["location"].startswith("/login")
+
+
+def test_a_key_that_expires_ends_its_web_sessions(site: tuple[TestClient, dbm.Database]) -> None:
+    from sqlalchemy import text
+
+    client, db = site
+    client.cookies.clear()
+    made = auth.create_key(db, "assessor", "Expiring desk")
+    sign_in(client, made.key)
+    assert client.get("/queue").status_code == 200
+    with db.write() as conn:
+        conn.execute(text("UPDATE api_keys SET expires_at = :t WHERE id = :k"),
+                     {"t": "2020-01-01 00:00:00.000000+00:00", "k": made.principal.key_id})
+    assert client.get("/queue").headers["location"].startswith("/login")
