@@ -291,3 +291,56 @@ def test_serve_with_two_workers_stores_concurrent_checks_that_survive_a_kill(ser
     finally:
         db.dispose()
     assert ids | {last.json()["id"]} <= stored
+
+
+def test_db_backup_copies_a_database_in_use_and_checks_the_copy(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from biotoets.api import auth
+    from biotoets.api.app import create_app
+    from biotoets.api.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        db = dbm.Database(url)
+        key = auth.create_key(db, "applicant", "busy lab").key
+        db.dispose()
+        headers = {"Authorization": f"Bearer {key}"}
+        for _ in range(5):
+            assert client.post("/v1/checks", json=PLAIN, headers=headers).status_code == 201
+        stop = threading.Event()
+
+        def keep_writing() -> None:  # a server storing checks while the backup runs
+            while not stop.is_set():
+                assert client.post("/v1/checks", json=GERMLINE, headers=headers).status_code == 201
+
+        writer = threading.Thread(target=keep_writing)
+        writer.start()
+        try:
+            code = main(["db", "backup", str(tmp_path / "copy.db"), "--database-url", url])
+        finally:
+            stop.set()
+            writer.join()
+    out, _ = capsys.readouterr()
+    assert code == 0 and out.startswith(f"backup {tmp_path / 'copy.db'}: ") and "intact" in out
+    assert not (tmp_path / "copy.db.partial").exists()
+    copy = dbm.Database(f"sqlite:///{tmp_path / 'copy.db'}")
+    try:
+        with copy.read() as conn:
+            n = conn.execute(text("SELECT count(*) FROM checks")).scalar()
+        assert n >= 5 and f"{n} check(s)" in out
+        assert audit.verify(copy).ok
+    finally:
+        copy.dispose()
+    # never overwrites; nothing to copy; PostgreSQL is pg_dump's
+    assert main(["db", "backup", str(tmp_path / "copy.db"), "--database-url", url]) == 2
+    assert "exists: choose a new file name" in capsys.readouterr().err
+    assert main(["db", "backup", str(tmp_path / "x.db"), "--database-url", f"sqlite:///{tmp_path / 'none.db'}"]) == 2
+    assert "there is no database at" in capsys.readouterr().err and not (tmp_path / "none.db").exists()
+    assert main(["db", "backup", str(tmp_path / "y.db"), "--database-url", "postgresql://u@127.0.0.1/test"]) == 2
+    assert "use pg_dump" in capsys.readouterr().err
+    assert main(["db", "backup", str(tmp_path / "no" / "dir.db"), "--database-url", url]) == 2
+    assert "is not a directory" in capsys.readouterr().err
