@@ -56,20 +56,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_set_role(args: argparse.Namespace) -> int:
-    from .auth import set_role, split_key
-    from .cli_server import _actor, _open
+    from .auth import set_role
+    from .cli_server import _actor, on_key
 
-    key_id = args.key_id
-    parts = split_key(key_id)
-    if parts is not None:  # a whole key was pasted: use its id
-        key_id = parts[0]
-    db = _open(args)
-    try:
-        before = set_role(db, key_id, args.role, actor=_actor())
-    finally:
-        db.dispose()
-    if before is None:
-        raise CliError(f"no active key with id {key_id!r} (see 'biotoets keys list')")
+    key_id, before = on_key(args, lambda db, key_id: set_role(db, key_id, args.role, actor=_actor()))
     print(f"biotoets: key {key_id} now has role {args.role} (was {before}); servers apply it within their key "
           "cache time.", file=sys.stderr)
     return 0

@@ -12,11 +12,18 @@ import datetime as dt
 import getpass
 import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from .cli import EXIT_PROBLEMS, EXIT_RULES, CliError, load_base
 from .settings import Settings, SettingsError, normalise_database_url
+
+if TYPE_CHECKING:
+    from .db import Database
+
+T = TypeVar("T")
 
 STARTUP_FAILURE = 3  # a uvicorn worker's exit code when its start-up failed
 
@@ -176,38 +183,35 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_keys_revoke(args: argparse.Namespace) -> int:
-    from .auth import revoke_key, split_key
+def on_key(args: argparse.Namespace, change: Callable[[Database, str], T | None]) -> tuple[str, T]:
+    """(key id, result) of ``change`` on the key named by ``args.key_id`` -- an id, or a whole key pasted -- in
+    the database; a CLI error when there is no active key with that id (``change`` gave None or False)."""
+    from .auth import split_key
 
-    key_id = args.key_id
-    parts = split_key(key_id)
-    if parts is not None:  # a whole key was pasted: use its id
-        key_id = parts[0]
+    parts = split_key(args.key_id)
+    key_id = parts[0] if parts is not None else args.key_id
     db = _open(args)
     try:
-        done = revoke_key(db, key_id, actor=_actor())
+        result = change(db, key_id)
     finally:
         db.dispose()
-    if not done:
+    if result is None or result is False:
         raise CliError(f"no active key with id {key_id!r} (see 'biotoets keys list')")
+    return key_id, result
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from .auth import revoke_key
+
+    key_id, _ = on_key(args, lambda db, key_id: revoke_key(db, key_id, actor=_actor()))
     print(f"biotoets: revoked key {key_id}; servers refuse it within a second.", file=sys.stderr)
     return 0
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from .auth import rotate_key, split_key
+    from .auth import rotate_key
 
-    key_id = args.key_id
-    parts = split_key(key_id)
-    if parts is not None:  # a whole key was pasted: use its id
-        key_id = parts[0]
-    db = _open(args)
-    try:
-        new = rotate_key(db, key_id, actor=_actor())
-    finally:
-        db.dispose()
-    if new is None:
-        raise CliError(f"no active key with id {key_id!r} (see 'biotoets keys list')")
+    key_id, new = on_key(args, lambda db, key_id: rotate_key(db, key_id, actor=_actor()))
     print(new.key)
     sys.stdout.flush()
     print(f"biotoets: key {key_id} ({new.principal.name!r}) has a new secret, shown only this once: store it now. "

@@ -99,6 +99,23 @@ def test_keys_rotate_prints_the_new_key_once_and_refuses_a_revoked_or_unknown_ke
     assert "no active key with id 'nosuchkey'" in capsys.readouterr().err
 
 
+def test_keys_set_role_by_id_or_whole_key_and_refuses_an_unknown_or_revoked_key(
+        fresh_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["keys", "create", "--role", "applicant", "--name", "Changing desk"])
+    key = capsys.readouterr().out.strip()
+    key_id = key.split("_")[1]
+    assert main(["keys", "set-role", key, "assessor"]) == 0  # (a whole key pasted: its id is used)
+    assert f"key {key_id} now has role assessor (was applicant)" in capsys.readouterr().err
+    main(["keys", "list"])
+    assert f"{key_id}  assessor" in capsys.readouterr().out
+    assert main(["keys", "set-role", "nosuchkey", "admin"]) == 2
+    assert "no active key with id 'nosuchkey'" in capsys.readouterr().err
+    main(["keys", "revoke", key_id])
+    capsys.readouterr()
+    assert main(["keys", "set-role", key_id, "admin"]) == 2
+    assert f"no active key with id '{key_id}'" in capsys.readouterr().err
+
+
 def test_keys_can_expire(fresh_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["keys", "create", "--role", "applicant", "--name", "Visiting lab", "--expires-in", "30"]) == 0
     out, err = capsys.readouterr()
