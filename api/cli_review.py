@@ -60,8 +60,8 @@ def cmd_keys_set_role(args: argparse.Namespace) -> int:
     from .cli_server import _actor, on_key
 
     key_id, before = on_key(args, lambda db, key_id: set_role(db, key_id, args.role, actor=_actor()))
-    print(f"biotoets: key {key_id} now has role {args.role} (was {before}); servers apply it within their key "
-          "cache time.", file=sys.stderr)
+    print(f"biotoets: key {key_id} now has role {args.role} (was {before}); servers apply it within a second.",
+          file=sys.stderr)
     return 0
 
 

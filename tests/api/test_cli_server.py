@@ -105,7 +105,8 @@ def test_keys_set_role_by_id_or_whole_key_and_refuses_an_unknown_or_revoked_key(
     key = capsys.readouterr().out.strip()
     key_id = key.split("_")[1]
     assert main(["keys", "set-role", key, "assessor"]) == 0  # (a whole key pasted: its id is used)
-    assert f"key {key_id} now has role assessor (was applicant)" in capsys.readouterr().err
+    assert f"key {key_id} now has role assessor (was applicant); servers apply it within a second" in \
+        capsys.readouterr().err
     main(["keys", "list"])
     assert f"{key_id}  assessor" in capsys.readouterr().out
     assert main(["keys", "set-role", "nosuchkey", "admin"]) == 2
