@@ -169,6 +169,24 @@ def validation_problems(exc: ValidationError) -> list[dict[str, str]]:
     return [{"pointer": pointer(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
 
 
+class NotJson(ValueError):
+    """A value in a parsed document that JSON cannot hold as it is (see ``json_problem``)."""
+
+    def __init__(self, where: str, detail: str) -> None:
+        super().__init__(f"{where or '/'}: {detail}")
+        self.where, self.detail = where, detail
+
+
+def strict_proposal(doc: Mapping[str, Any]) -> Proposal:
+    """The proposal in a parsed document, read with JSON's strict meaning: "yes" is not true and "7" is not 7 --
+    the applicant is told, not guessed at. One rule for the API and the CLI. Raises ``NotJson`` (``where`` is
+    "depth" for a document nested too deeply) or pydantic's ``ValidationError``."""
+    wrong = json_problem(doc)
+    if wrong is not None:
+        raise NotJson(*wrong)
+    return Proposal.model_validate_json(orjson.dumps(doc), strict=True)
+
+
 def to_proposal(doc: Any) -> Proposal:
     """Validate a parsed document as a proposal (a case file's ``proposal`` mapping is accepted too)."""
     if isinstance(doc, Mapping) and set(doc) >= {"proposal"} and isinstance(doc.get("proposal"), Mapping):
@@ -176,16 +194,13 @@ def to_proposal(doc: Any) -> Proposal:
     if not isinstance(doc, Mapping):
         raise InputError("a proposal must be a mapping of fields (an object), not "
                          + type(doc).__name__.replace("NoneType", "an empty document"))
-    wrong = json_problem(doc)
-    if wrong is not None:
-        where, detail = wrong
-        if where == "depth":
-            raise InputError(detail)
-        raise InputError(f"the proposal has 1 invalid field(s): {where or '/'}: {detail}",
-                         [{"pointer": where, "message": detail}])
     try:
-        # As strict as the API (api/receive.py): "yes" is not true and "7" is not 7, whichever way a proposal comes.
-        return Proposal.model_validate_json(orjson.dumps(doc), strict=True)
+        return strict_proposal(doc)
+    except NotJson as exc:
+        if exc.where == "depth":
+            raise InputError(exc.detail) from None
+        raise InputError(f"the proposal has 1 invalid field(s): {exc.where or '/'}: {exc.detail}",
+                         [{"pointer": exc.where, "message": exc.detail}]) from None
     except ValidationError as exc:
         problems = validation_problems(exc)
         lines = "; ".join(f"{p['pointer'] or '/'}: {p['message']}" for p in problems[:10])

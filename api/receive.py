@@ -21,7 +21,14 @@ from starlette.requests import Request
 
 from biotoets.engine.proposal import Proposal
 
-from .inputs import InputError, duplicate_key, json_problem, parse_document, validation_problems
+from .inputs import (
+    InputError,
+    NotJson,
+    duplicate_key,
+    parse_document,
+    strict_proposal,
+    validation_problems,
+)
 from .problems import Problem, field_message
 
 JSON_TYPES = ("application/json",)
@@ -127,16 +134,13 @@ def validate_proposal(doc: Any) -> Proposal:
         kind = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(type(doc), "a number")
         raise Problem("invalid-proposal", f"A proposal is a JSON object with fields, not {kind}.",
                       errors=[{"pointer": "", "detail": "must be an object"}])
-    wrong = json_problem(doc)
-    if wrong is not None:
-        where, detail = wrong
-        if where == "depth":
-            raise Problem("malformed-request", f"The body cannot be read: {detail}.")
-        raise Problem("invalid-proposal", f"The proposal has 1 invalid field: {where or '/'} {detail}.",
-                      errors=[{"pointer": where, "detail": detail}])
     try:
-        # Strict JSON semantics: "yes" is not true and "7" is not 7 -- the applicant is told, not guessed at.
-        return Proposal.model_validate_json(orjson.dumps(doc), strict=True)
+        return strict_proposal(doc)
+    except NotJson as exc:
+        if exc.where == "depth":
+            raise Problem("malformed-request", f"The body cannot be read: {exc.detail}.") from None
+        raise Problem("invalid-proposal", f"The proposal has 1 invalid field: {exc.where or '/'} {exc.detail}.",
+                      errors=[{"pointer": exc.where, "detail": exc.detail}]) from None
     except ValidationError as exc:
         shared = validation_problems(exc)
         errors = [
