@@ -21,6 +21,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -190,7 +191,9 @@ def current(db: Database, principal: Principal, verified_hash: str | None = None
 class KeyCache:
     """Verified (and refused) keys of this process, for a short time, with one verification in flight per key."""
 
-    def __init__(self, ttl_seconds: float, standing_seconds: float = 1.0, max_entries: int = 10_000) -> None:
+    def __init__(self, ttl_seconds: float, standing_seconds: float = 1.0, max_entries: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock  # seconds, for ages only (tests pass their own)
         self.ttl = ttl_seconds
         # How long a key's standing (revoked? which role?) read from the database holds in this process.
         self.standing_seconds = standing_seconds
@@ -215,7 +218,7 @@ class KeyCache:
             hit = self._entries.get(fp)
             if hit is None:
                 return False, None, None
-            if hit[0] < time.monotonic():
+            if hit[0] < self.clock():
                 del self._entries[fp]
                 return False, None, None
             return True, hit[1], hit[2]
@@ -225,7 +228,7 @@ class KeyCache:
             return
         fp = self._fingerprint(key)
         with self._lock:
-            self._entries[fp] = (time.monotonic() + self.ttl, principal, verified_hash)
+            self._entries[fp] = (self.clock() + self.ttl, principal, verified_hash)
             self._entries.move_to_end(fp)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -237,7 +240,7 @@ class KeyCache:
 
     async def standing(self, principal: Principal, db: Database, verified_hash: str | None = None) -> Principal | None:
         """The key as it stands now: read from the database at most once per ``standing_seconds`` (0: always)."""
-        now = time.monotonic()
+        now = self.clock()
         slot = (principal.key_id, verified_hash)  # (a rotated key's old and new secret stand apart)
         seen = self._standing.get(slot)
         if seen is not None and now - seen[0] < self.standing_seconds:

@@ -298,7 +298,6 @@ def test_a_keys_standing_is_read_again_once_a_second_by_default(monkeypatch: pyt
     from biotoets.api import db as dbm
 
     clock = [1000.0]
-    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
     reads: list[str] = []
     real = auth.current
 
@@ -311,7 +310,7 @@ def test_a_keys_standing_is_read_again_once_a_second_by_default(monkeypatch: pyt
     db = dbm.open_database(Settings(database_url=f"sqlite:///{tmp_path / 'standing.db'}"))
     try:
         made = auth.create_key(db, "applicant", "standing")
-        cache = auth.KeyCache(60, standing_seconds=1)
+        cache = auth.KeyCache(60, standing_seconds=1, clock=lambda: clock[0])
 
         async def ask() -> auth.Principal | None:
             return await cache.resolve(made.key, db)
@@ -329,15 +328,14 @@ def test_a_keys_standing_is_read_again_once_a_second_by_default(monkeypatch: pyt
         db.dispose()
 
 
-def test_a_rotated_key_keeps_its_checks_and_its_old_secret_stops_working(monkeypatch: pytest.MonkeyPatch,
-                                                                         tmp_path: Path) -> None:
+def test_a_rotated_key_keeps_its_checks_and_its_old_secret_stops_working(tmp_path: Path) -> None:
     clock = [5000.0]
-    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'rotate.db'}", key_cache_seconds=3600,
                         key_standing_seconds=1)
     with make_client(settings) as client:
         from biotoets.api import db as dbm
 
+        client.app.state.biotoets.keys.clock = lambda: clock[0]  # type: ignore[attr-defined]
         db = dbm.Database(settings.database_url)
         try:
             old = auth.create_key(db, "applicant", "rotating lab").key
@@ -365,10 +363,10 @@ def test_an_expired_key_is_refused_and_one_that_expires_in_use_within_a_second(m
     from biotoets.api import db as dbm
 
     clock = [9000.0]
-    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'expiry.db'}", key_cache_seconds=3600,
                         key_standing_seconds=1)
     with make_client(settings) as client:
+        client.app.state.biotoets.keys.clock = lambda: clock[0]  # type: ignore[attr-defined]
         db = dbm.Database(settings.database_url)
         try:
             now = dbm.utcnow()
