@@ -430,13 +430,7 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
         draft = draft_of(user)
         load_questions(request)
         lang = lang_of(request)
-        errors: dict[str, str] = {}
-        reads = []
-        for fact in start["about"]:
-            read = webform.read_answer(fact, form, lang, prefix=f"{fact}:")
-            reads.append(read)
-            if read.error:
-                errors[fact] = read.error
+        reads, errors = webform.read_answers(start["about"], form, lang)
         title = first(form, "title").strip()
         if len(title) > 500:
             errors["title"] = str(webform.texts().t("title_too_long", lang))
@@ -479,13 +473,7 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
         draft = draft_of(user)
         load_questions(request)
         lang = lang_of(request)
-        errors: dict[str, str] = {}
-        reads = []
-        for fact in start["involves"]:
-            read = webform.read_answer(fact, form, lang, prefix=f"{fact}:")
-            reads.append(read)
-            if read.error:
-                errors[fact] = read.error
+        reads, errors = webform.read_answers(start["involves"], form, lang)
         screening = {}
         for name in start["screening"]:
             choice = first(form, f"{name}:answer")

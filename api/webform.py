@@ -184,6 +184,13 @@ def raw_of(fact: str, known: Mapping[str, Any], unknown: Sequence[str]) -> dict[
 
 
 # -- the draft ------------------------------------------------------------------------------------
+def read_answers(facts: Sequence[str], form: Mapping[str, Sequence[str]], lang: str) -> tuple[list[Read],
+                                                                                           dict[str, str]]:
+    """The answers to several facts asked on one page (fields named ``fact:...``) and the errors, by fact."""
+    reads = [read_answer(fact, form, lang, prefix=f"{fact}:") for fact in facts]
+    return reads, {r.fact: r.error for r in reads if r.error}
+
+
 def new_draft() -> dict[str, Any]:
     # "id": the draft's own Idempotency-Key, so a form sent twice (a double click, a reload) stores one check.
     return {"proposal": {}, "unknown": [], "screening": {}, "asked": [], "started": False,
