@@ -61,6 +61,7 @@ class Article:
     url: str | None
     quote: str | None
     verified: bool
+    binding_effect: str | None = None  # prohibits | prohibits_unless | requires | defines | penalises | informs
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,16 @@ class Citation:
     source: str
     article: str
     quote: str | None = None
+
+
+@dataclass(frozen=True)
+class ScopeBasis:
+    """A rule may read activity or purpose only where a cited article names the value it tests."""
+
+    fact: str
+    values: tuple[str, ...]
+    source: str
+    article: str
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,7 @@ class Rule:
     transitional: Text | None
     severity_monotonic_in: tuple[str, ...]
     notes: str
+    scope_basis: tuple[ScopeBasis, ...] = ()
 
     @property
     def facts(self) -> set[str]:
@@ -292,7 +304,8 @@ def _sources(doc: Mapping[str, Any]) -> dict[str, Source]:
         if s["id"] in out:
             raise RuleLoadError("sources.yaml", f"duplicate source id {s['id']!r}", path=f"/sources/{i}/id")
         arts = {
-            k: Article(k, Text(**a["summary"]), a.get("url"), a.get("quote"), a.get("verified", True))
+            k: Article(k, Text(**a["summary"]), a.get("url"), a.get("quote"), a.get("verified", True),
+                       a.get("binding_effect"))
             for k, a in s["articles"].items()
         }
         out[s["id"]] = Source(
@@ -366,6 +379,8 @@ def _rule(raw: Mapping[str, Any], domain: str, fname: str, tree: cond.Node) -> R
         valid_from=raw["valid_from"], valid_to=raw.get("valid_to"),
         transitional=_text(raw.get("transitional")),
         severity_monotonic_in=tuple(raw.get("severity_monotonic_in", [])), notes=raw.get("notes", ""),
+        scope_basis=tuple(ScopeBasis(b["fact"], tuple(b["values"]), b["source"], b["article"])
+                          for b in raw.get("scope_basis", [])),
     )
 
 
