@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from biotoets.engine.loader import Rule, RuleBase, Source
+from biotoets.engine.model import Rule, RuleBase, Source
 from biotoets.engine.verdict import citation_json
 
 

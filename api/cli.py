@@ -17,7 +17,8 @@ from typing import Any
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.host import EngineError
 from biotoets.engine.lint import lint_report
-from biotoets.engine.loader import RuleBase, RuleLoadError, load_rule_base
+from biotoets.engine.loader import RuleLoadError, load_rule_base
+from biotoets.engine.model import RuleBase
 from biotoets.engine.scenarios import STATUS_WORDS, load_scenario, read_scenario, scenario_info, scenario_names
 
 from . import casebase as cb

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from biotoets.engine.evaluate import ENGINE_VERSION, Engine
-from biotoets.engine.loader import RuleBase, load_rule_base
+from biotoets.engine.loader import load_rule_base
+from biotoets.engine.model import RuleBase
 from biotoets.engine.proposal import Proposal
 
 from . import observability as obs

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from biotoets.engine.evaluate import ENGINE_VERSION, Engine
-from biotoets.engine.loader import RuleBase
+from biotoets.engine.model import RuleBase
 from biotoets.engine.proposal import Proposal
 from biotoets.engine.scenarios import rule_base_from_snapshot
 

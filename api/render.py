@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from biotoets.engine import conditions as cond
-from biotoets.engine.loader import Rule, RuleBase
+from biotoets.engine.model import Rule, RuleBase
 
 LABELS = {
     "en": {

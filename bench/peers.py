@@ -32,7 +32,7 @@ import orjson
 
 from biotoets.engine import conditions as cond
 from biotoets.engine.compiler import CompiledRuleBase
-from biotoets.engine.loader import SEVERITY, RuleBase
+from biotoets.engine.model import SEVERITY, RuleBase
 
 Facts = Mapping[str, Any]
 Answer = tuple[str, tuple[str, ...]]

@@ -15,7 +15,8 @@ import copy
 import random
 from typing import Any
 
-from biotoets.engine.loader import Documents, RuleBase, build_from_documents, read_documents
+from biotoets.engine.loader import Documents, build_from_documents, read_documents
+from biotoets.engine.model import RuleBase
 
 
 def _redraw(node: Any, base: RuleBase, rng: random.Random) -> Any:

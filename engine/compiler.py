@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import conditions as cond
-from .loader import FAR_FUTURE, Rule, RuleBase, RuleLoadError
+from .loader import RuleLoadError
+from .model import FAR_FUTURE, Rule, RuleBase
 
 MAX_SLOTS = 32
 # Upper bound on the number of alpha paths of one shard that can match a single fact. Every pending

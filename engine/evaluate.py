@@ -19,25 +19,15 @@ from .conditions import Truth
 from .explain import Explainer
 from .facts import flatten
 from .host import SID, DurableHost, EngineError
-from .loader import RuleBase
+from .model import RuleBase, Scenario
 from .proposal import Proposal
-from .verdict import Scenario, build_verdict
+from .verdict import Evaluation, build_verdict
 
 ENGINE_VERSION = "1.0.0"
 
 
 class EngineDisagreement(EngineError):
     """durable_rules and the reference evaluator disagree: no verdict is given."""
-
-
-class Evaluation:
-    """The raw outcome of one evaluation, before it is turned into a verdict."""
-
-    __slots__ = ("facts", "statuses", "derived", "trace", "as_of")
-
-    def __init__(self, facts: dict[str, Any], statuses: dict[str, Truth], derived: dict[str, Truth],
-                 trace: list[dict[str, str]], as_of: date) -> None:
-        self.facts, self.statuses, self.derived, self.trace, self.as_of = facts, statuses, derived, trace, as_of
 
 
 class Engine:

@@ -15,16 +15,11 @@ from typing import Any
 
 from . import conditions as cond
 from .conditions import Truth
-from .loader import SEVERITY, RuleBase, Text
+from .model import EFFECTS, SEVERITY, VERDICT_WORDS, RuleBase, Text
 from .reference import compile_condition
 
 MAX_CHANGES = 12
 _FORGET = object()  # "make this fact unknown", for probing which rules depend on it
-WORDS = {
-    "allowed": Text("toegestaan", "allowed"),
-    "conditional": Text("voorwaardelijk toegestaan", "conditional"),
-    "prohibited": Text("verboden", "prohibited"),
-}
 
 
 def _show(v: Any) -> str:
@@ -212,8 +207,7 @@ class Explainer:
             if definitely(rid):
                 best = severity
                 chosen.append(rid)
-        names = ("allowed", "conditional", "prohibited")
-        return (names[best] if best >= 0 else "allowed"), sorted(chosen)
+        return (EFFECTS[best] if best >= 0 else "allowed"), sorted(chosen)
 
     def _inputs(self, rid: str) -> set[str]:
         """The proposal facts behind a rule, through derived facts (cached: the rule base never changes)."""
@@ -283,7 +277,7 @@ class Explainer:
     def _change(fact: str, old: Any, new: Any, verdict: str, rules: list[str]) -> dict[str, Any]:
         tail = f" ({', '.join(rules)})" if rules else ""
         text = Text(
-            f"Als {fact} {_show(new)} was in plaats van {_show(old)}: {WORDS[verdict].nl}{tail}",
+            f"Als {fact} {_show(new)} was in plaats van {_show(old)}: {VERDICT_WORDS[verdict].nl}{tail}",
             f"If {fact} were {_show(new)} instead of {_show(old)}: {verdict}{tail}",
         )
         return {"fact": fact, "from": old, "to": new, "verdict": verdict, "rules": rules, "text": text.as_dict()}

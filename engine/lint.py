@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from . import conditions as cond
-from .loader import FAR_FUTURE, Rule, RuleBase, RuleLoadError, Text, load_rule_base
+from .loader import RuleLoadError, load_rule_base
+from .model import FAR_FUTURE, Rule, RuleBase, Text
 
 ENUMERATION_LIMIT = 20_000  # assignments per period above which z3 decides
 UNKNOWN = None

@@ -9,8 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -22,11 +21,10 @@ from referencing import Registry, Resource
 
 from . import conditions as cond
 from .facts import Fact, base_facts
+from .model import Article, Citation, ConditionToFulfil, NamedList, Rule, RuleBase, ScopeBasis, Source, Text
 from .yamlio import YamlError, load_yaml
 
-SEVERITY = {"allowed": 0, "conditional": 1, "prohibited": 2}
 SPECIAL_FILES = ("sources.yaml", "questions.yaml", "lists.yaml")
-FAR_FUTURE = "9999-12-31"
 
 
 class RuleLoadError(Exception):
@@ -40,130 +38,6 @@ class RuleLoadError(Exception):
         if path:
             where += f": at {path}"
         super().__init__(f"{where}: {reason}")
-
-
-@dataclass(frozen=True)
-class Text:
-    nl: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        return self.nl if lang == "nl" else self.en
-
-    def as_dict(self) -> dict[str, str]:
-        return {"nl": self.nl, "en": self.en}
-
-
-@dataclass(frozen=True)
-class Article:
-    key: str
-    summary: Text
-    url: str | None
-    quote: str | None
-    verified: bool
-    binding_effect: str | None = None  # prohibits | prohibits_unless | requires | defines | penalises | informs
-
-
-@dataclass(frozen=True)
-class Source:
-    id: str
-    title: Text
-    citation: str
-    identifier: str | None
-    url: str | None
-    kind: str
-    binding: bool
-    status: str
-    valid_from: str | None
-    valid_to: str | None
-    verification: str | None
-    articles: Mapping[str, Article]
-    notes: str
-
-
-@dataclass(frozen=True)
-class Citation:
-    source: str
-    article: str
-    quote: str | None = None
-
-
-@dataclass(frozen=True)
-class ScopeBasis:
-    """A rule may read activity or purpose only where a cited article names the value it tests."""
-
-    fact: str
-    values: tuple[str, ...]
-    source: str
-    article: str
-
-
-@dataclass(frozen=True)
-class ConditionToFulfil:
-    what: Text
-    authority: Text
-    citation: Citation
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    domain: str
-    file: str
-    title: Text
-    effect: str  # prohibited | conditional | allowed | derive
-    derives: str | None
-    when: cond.Node
-    when_raw: Mapping[str, Any]
-    citations: tuple[Citation, ...]
-    conditions: tuple[ConditionToFulfil, ...]
-    exceptions: tuple[str, ...]
-    open_norm: Text | None
-    explanation: Text | None
-    valid_from: str
-    valid_to: str | None
-    transitional: Text | None
-    severity_monotonic_in: tuple[str, ...]
-    notes: str
-    scope_basis: tuple[ScopeBasis, ...] = ()
-
-    @property
-    def facts(self) -> set[str]:
-        return cond.facts_read(self.when)
-
-    def in_force(self, on: date) -> bool:
-        day = on.isoformat()
-        return self.valid_from <= day <= (self.valid_to or FAR_FUTURE)
-
-
-@dataclass(frozen=True)
-class NamedList:
-    name: str
-    title: Text
-    source: str
-    values: tuple[str, ...]
-    open_norm: bool
-
-
-@dataclass
-class RuleBase:
-    """Everything the engine needs, validated and cross-checked."""
-
-    rules: dict[str, Rule]
-    sources: dict[str, Source]
-    questions: dict[str, Text]
-    lists: dict[str, NamedList]
-    facts: dict[str, Fact]
-    domains: dict[str, Text]
-    digest: str
-    files: dict[str, bytes] = field(repr=False)
-
-    def derived_facts(self) -> dict[str, list[Rule]]:
-        out: dict[str, list[Rule]] = {}
-        for r in self.rules.values():
-            if r.derives:
-                out.setdefault(r.derives, []).append(r)
-        return out
 
 
 @cache

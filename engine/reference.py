@@ -20,7 +20,7 @@ from typing import Any
 
 from . import conditions as cond
 from .conditions import Truth
-from .loader import RuleBase
+from .model import RuleBase
 
 Check = Callable[[Mapping[str, Any]], Truth]
 _MISSING = object()

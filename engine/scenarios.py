@@ -16,9 +16,7 @@ from typing import Any
 
 from .loader import (
     Documents,
-    RuleBase,
     RuleLoadError,
-    Text,
     _parse,
     _read,
     build_from_documents,
@@ -27,7 +25,7 @@ from .loader import (
     read_documents,
     validate_document,
 )
-from .verdict import Scenario
+from .model import RuleBase, Scenario, Text
 
 STATUS_WORDS = {
     "proposal": Text("voorstel", "proposal"),

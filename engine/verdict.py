@@ -17,15 +17,13 @@ and none of its exceptions applies (Kleene: ``cond and not any(exceptions)``).
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .conditions import Truth
-from .loader import SEVERITY, Rule, RuleBase, Text
+from .model import SEVERITY, VERDICT_WORDS, Rule, RuleBase, Scenario, Text
 
 if TYPE_CHECKING:
-    from .evaluate import Evaluation
     from .explain import Explainer
 
 DISCLAIMER = Text(
@@ -34,20 +32,16 @@ DISCLAIMER = Text(
     "Decision support, not legal advice and not a decision of a competent authority. "
     "Check the cited sources and ask the competent authority for a decision.",
 )
-VERDICT_WORDS = {
-    "allowed": Text("toegestaan", "allowed"),
-    "conditional": Text("voorwaardelijk toegestaan", "conditional"),
-    "prohibited": Text("verboden", "prohibited"),
-}
 
 
-@dataclass(frozen=True)
-class Scenario:
-    id: str
-    title: Text
-    status: str
-    description: Text
-    source: str | None
+class Evaluation:
+    """The raw outcome of one evaluation, before it is turned into a verdict."""
+
+    __slots__ = ("facts", "statuses", "derived", "trace", "as_of")
+
+    def __init__(self, facts: dict[str, Any], statuses: dict[str, Truth], derived: dict[str, Truth],
+                 trace: list[dict[str, str]], as_of: date) -> None:
+        self.facts, self.statuses, self.derived, self.trace, self.as_of = facts, statuses, derived, trace, as_of
 
 
 def _max_effect(effects: list[str]) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from biotoets.engine.evaluate import Engine
-from biotoets.engine.loader import RuleBase, default_rules_dir, load_rule_base
+from biotoets.engine.loader import default_rules_dir, load_rule_base
+from biotoets.engine.model import RuleBase
 
 TODAY = date(2026, 11, 28)
 

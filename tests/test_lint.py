@@ -10,7 +10,8 @@ import pytest
 from biotoets.api import casebase as cb
 from biotoets.api.cli import main
 from biotoets.engine.lint import Analyser, lint, lint_directory, lint_report, logical
-from biotoets.engine.loader import RuleBase, load_rule_base
+from biotoets.engine.loader import load_rule_base
+from biotoets.engine.model import RuleBase
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
 

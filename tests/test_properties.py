@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from biotoets.engine import reference
 from biotoets.engine.facts import flatten
-from biotoets.engine.loader import SEVERITY
+from biotoets.engine.model import SEVERITY
 from biotoets.engine.proposal import Proposal
 
 from .conftest import TODAY

@@ -11,7 +11,7 @@ from biotoets.api.render import rule_text
 from biotoets.engine import conditions as cond
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.lint import untranslated
-from biotoets.engine.loader import FAR_FUTURE, RuleBase
+from biotoets.engine.model import FAR_FUTURE, RuleBase
 
 # A proposal that touches nothing; cases below change one part of it.
 QUIET = {

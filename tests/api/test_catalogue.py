@@ -8,7 +8,7 @@ from importlib import resources
 import pytest
 
 from biotoets.api.problems import TYPES
-from biotoets.engine.loader import RuleBase
+from biotoets.engine.model import RuleBase
 
 from .conftest import Api
 from .helpers import problem

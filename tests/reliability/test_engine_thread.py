@@ -23,7 +23,7 @@ from biotoets.api.receive import validate_proposal
 from biotoets.api.settings import Settings
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.host import EngineThreadError, engine_refusals
-from biotoets.engine.loader import RuleBase
+from biotoets.engine.model import RuleBase
 from tests.api.helpers import GERMLINE, PLAIN
 from tests.conftest import TODAY
 
