@@ -8,9 +8,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from biotoets.engine.compare import compare, summary
 from biotoets.engine.evaluate import Engine
-from biotoets.engine.impact import EFFECTS, compare, summary
 from biotoets.engine.loader import load_rule_base
+from biotoets.engine.model import EFFECTS
 from biotoets.engine.scenarios import STATUS_WORDS, load_scenario
 
 from .casebase import load_cases

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-EFFECTS = ("allowed", "conditional", "prohibited")
+from .model import EFFECTS
 
 
 def summary(verdict: Mapping[str, Any]) -> dict[str, Any]:
