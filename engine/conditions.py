@@ -1,9 +1,13 @@
 """Condition trees of rules: parsing, negation normal form, and Kleene evaluation.
 
 A condition is ``all`` / ``any`` / ``not`` over leaf predicates on one fact.
-This module is the single home of their meaning. The durable_rules compiler
-(``compiler.py``) and the reference evaluator (``reference.py``) both start
-from the negation normal form built here, so "not" never reaches the engine.
+This module is the single home of their meaning: ``KNOWN_TESTS`` says what each
+operator means for a known value, ``kleene`` is the plain tree-walking statement
+of the three-valued semantics, and ``compile_condition`` turns a tree once into
+closures with exactly that meaning -- the one compiled form, used by the reference
+evaluator, the explainer and the lint (a test holds it equal to ``kleene``). The
+durable_rules compiler (``compiler.py``) starts from the negation normal form
+built here, so "not" never reaches the engine.
 
 Three-valued logic: a predicate on an absent (unknown) fact is unknown
 (``None``), except ``present``, which asks whether the fact was given.
@@ -210,3 +214,61 @@ def words(node: Node, depth: int = 0, lang: str = "en") -> list[str]:
         return [pad + heads["not"]] + words(node.item, depth + 1, lang)
     head = heads["all"] if isinstance(node, All) else heads["any"]
     return [pad + head] + [line for x in node.items for line in words(x, depth + 1, lang)]
+
+
+Check = Callable[[Mapping[str, Any]], Truth]
+_MISSING = object()
+
+
+def _compile_leaf(leaf: Leaf) -> Check:
+    """One leaf predicate with ``eval_leaf``'s meaning."""
+    f, op, lit = leaf.fact, leaf.op, leaf.value
+    if op == "present":
+        return lambda facts: f in facts
+    if op == "absent":
+        return lambda facts: f not in facts
+    if op not in KNOWN_TESTS:
+        raise ValueError(f"unknown operator {op}")
+    test = KNOWN_TESTS[op]
+    missing = _MISSING
+
+    def check(facts: Mapping[str, Any]) -> Truth:
+        v = facts.get(f, missing)
+        return None if v is missing else test(v, lit)
+    return check
+
+
+def compile_condition(node: Node) -> Check:
+    """A condition tree as a function of the facts, with ``kleene``'s meaning (an absent fact is unknown)."""
+    if isinstance(node, Leaf):
+        return _compile_leaf(node)
+    if isinstance(node, Not):
+        inner = compile_condition(node.item)
+
+        def negate(facts: Mapping[str, Any]) -> Truth:
+            r = inner(facts)
+            return None if r is None else not r
+        return negate
+    parts = tuple(compile_condition(x) for x in node.items)
+    if isinstance(node, All):
+        def all_of(facts: Mapping[str, Any]) -> Truth:
+            unknown = False
+            for part in parts:
+                r = part(facts)
+                if r is False:
+                    return False
+                if r is None:
+                    unknown = True
+            return None if unknown else True
+        return all_of
+
+    def any_of(facts: Mapping[str, Any]) -> Truth:
+        unknown = False
+        for part in parts:
+            r = part(facts)
+            if r is True:
+                return True
+            if r is None:
+                unknown = True
+        return None if unknown else False
+    return any_of

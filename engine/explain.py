@@ -14,9 +14,9 @@ from datetime import date
 from typing import Any
 
 from . import conditions as cond
+from . import reference
 from .conditions import Truth
 from .model import EFFECTS, SEVERITY, VERDICT_WORDS, RuleBase, Text
-from .reference import compile_condition
 
 MAX_CHANGES = 12
 _FORGET = object()  # "make this fact unknown", for probing which rules depend on it
@@ -53,9 +53,10 @@ class Explainer:
                 for v in vals:
                     if v is not None and v not in bucket:
                         bucket.append(v)
-        self.order = self._derived_order()
-        self.checks = {rid: compile_condition(r.when) for rid, r in base.rules.items()}
-        self._force_cache: dict[date, frozenset[str]] = {}
+        # The reference evaluator's compiled conditions, derived-fact order and rules in force per date.
+        self.compiled = reference.compiled(base)
+        self.order = self.compiled.order
+        self.checks = self.compiled.checks
         self.exceptions = {rid: r.exceptions for rid, r in base.rules.items()}
         self.parents: dict[str, set[str]] = {}
         for rid, r in base.rules.items():
@@ -72,22 +73,6 @@ class Explainer:
                 out.add(d)
                 out |= self._downstream(d, seen | {d})
         return out
-
-    def _derived_order(self) -> list[str]:
-        done: list[str] = []
-
-        def visit(d: str) -> None:
-            if d in done:
-                return
-            for r in self.derived_rules[d]:
-                for f in r.facts:
-                    if f in self.derived_rules:
-                        visit(f)
-            done.append(d)
-
-        for d in sorted(self.derived_rules):
-            visit(d)
-        return done
 
     def alternatives(self, fact: str, value: Any) -> list[Any]:
         spec = self.base.facts[fact]
@@ -131,7 +116,7 @@ class Explainer:
             candidates |= self._inputs(rid)
         known = dict(facts)
         for d in self.order:  # the derived facts as they stand, computed once
-            value = self._derived_value(d, known, in_force)
+            value = self.compiled.derived_value(d, known, in_force)
             if value is None:
                 known.pop(d, None)
             else:
@@ -163,12 +148,7 @@ class Explainer:
         return out[:MAX_CHANGES]
 
     def _in_force(self, on: date) -> frozenset[str]:
-        got = self._force_cache.get(on)
-        if got is None:
-            if len(self._force_cache) > 64:
-                self._force_cache.clear()
-            got = self._force_cache[on] = frozenset(rid for rid, r in self.base.rules.items() if r.in_force(on))
-        return got
+        return self.compiled.in_force(self.base, on)
 
     def _verdict_rules(self, on: date) -> list[tuple[str, int]]:
         """In-force verdict rules as (id, severity), most severe first."""
@@ -224,17 +204,6 @@ class Explainer:
         self._inputs_cache[rid] = out
         return out
 
-    def _derived_value(self, name: str, known: Mapping[str, Any], in_force: frozenset[str]) -> Truth:
-        value: Truth = False
-        for r in self.derived_rules[name]:
-            if r.id in in_force:
-                got = self.checks[r.id](known)
-                if got is True:
-                    return True
-                if got is None:
-                    value = None
-        return value
-
     def _recompute(self, known: dict[str, Any], statuses: Mapping[str, Truth], fact: str, value: Any,
                    in_force: frozenset[str]) -> dict[str, Truth]:
         """New statuses of the rules that depend on one changed fact (the others keep theirs).
@@ -260,7 +229,7 @@ class Explainer:
         down = self.downstream.get(fact, set())
         for d in self.order:
             if d in down:
-                put(d, self._derived_value(d, known, in_force))
+                put(d, self.compiled.derived_value(d, known, in_force))
         touched |= down
         delta: dict[str, Truth] = {}
         for f in touched:

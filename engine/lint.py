@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from . import conditions as cond
+from . import reference
 from .loader import RuleLoadError, load_rule_base
-from .model import FAR_FUTURE, Rule, RuleBase, Text
+from .model import FAR_FUTURE, RuleBase, Text
 
 ENUMERATION_LIMIT = 20_000  # assignments per period above which z3 decides
 UNKNOWN = None
@@ -269,94 +270,32 @@ class _Model:
 
 
 # -- enumeration -------------------------------------------------------------------------------
-def _leaf_fn(leaf: cond.Leaf) -> Callable[[Env], Truth]:
-    name, op, lit = leaf.fact, leaf.op, leaf.value
-    if op == "present":
-        return lambda env: env.get(name) is not UNKNOWN
-    if op == "absent":
-        return lambda env: env.get(name) is UNKNOWN
-
-    known = cond.KNOWN_TESTS[op]
-
-    def fn(env: Env) -> Truth:
-        v = env.get(name)
-        return UNKNOWN if v is UNKNOWN else known(v, lit)
-
-    return fn
-
-
-def _node_fn(node: cond.Node) -> Callable[[Env], Truth]:
-    if isinstance(node, cond.Leaf):
-        return _leaf_fn(node)
-    if isinstance(node, cond.Not):
-        inner = _node_fn(node.item)
-        return lambda env: (lambda r: UNKNOWN if r is UNKNOWN else not r)(inner(env))
-    parts = [_node_fn(x) for x in node.items]
-    if isinstance(node, cond.All):
-        def all_fn(env: Env) -> Truth:
-            seen_unknown = False
-            for p in parts:
-                r = p(env)
-                if r is False:
-                    return False
-                if r is UNKNOWN:
-                    seen_unknown = True
-            return UNKNOWN if seen_unknown else True
-        return all_fn
-
-    def any_fn(env: Env) -> Truth:
-        seen_unknown = False
-        for p in parts:
-            r = p(env)
-            if r is True:
-                return True
-            if r is UNKNOWN:
-                seen_unknown = True
-        return UNKNOWN if seen_unknown else False
-    return any_fn
-
-
 class _Enumerator:
+    """Tries assignments with the reference evaluator's compiled conditions (an unknown fact is absent)."""
+
     def __init__(self, model: _Model) -> None:
         self.model = model
-        self.fns = {rid: _node_fn(r.when) for rid, r in model.base.rules.items()}
+        self.compiled = reference.compiled(model.base)
 
     def evaluator(self, on: date) -> Callable[[Env], Callable[[str], Truth]]:
-        base = self.model.base
-        in_force = {rid: r.in_force(on) for rid, r in base.rules.items()}
+        comp = self.compiled
+        checks = comp.checks
+        in_force = comp.in_force(self.model.base, on)
 
         def bind(assignment: Env) -> Callable[[str], Truth]:
             env: dict[str, Any] = dict(assignment)
-            for name, rules in self._derived_order():
-                results = [self.fns[r.id](env) for r in rules if in_force[r.id]]
-                env[name] = True if True in results else (UNKNOWN if UNKNOWN in results else False)
-            own = {}
+            for name in comp.order:
+                value = comp.derived_value(name, env, in_force)
+                if value is not None:
+                    env[name] = value
+            own: dict[str, Truth] = {}
 
             def holds(rid: str) -> Truth:
                 if rid not in own:
-                    own[rid] = self.fns[rid](env) if in_force[rid] else False
+                    own[rid] = checks[rid](env) if rid in in_force else False
                 return own[rid]
             return holds
         return bind
-
-    def _derived_order(self) -> list[tuple[str, list[Rule]]]:
-        if not hasattr(self, "_order"):
-            order: list[str] = []
-            seen: set[str] = set()
-
-            def visit(name: str) -> None:
-                if name in seen:
-                    return
-                seen.add(name)
-                for r in self.model.derived[name]:
-                    for f in r.facts:
-                        if f in self.model.derived:
-                            visit(f)
-                order.append(name)
-            for name in sorted(self.model.derived):
-                visit(name)
-            self._order = [(n, self.model.derived[n]) for n in order]
-        return self._order
 
     def search(self, facts: Iterable[str], days: list[date],
                goal: Callable[[Callable[[str], Truth]], bool]) -> tuple[Env, date] | None:

@@ -16,12 +16,11 @@ and none of its exceptions applies (Kleene: ``cond and not any(exceptions)``).
 
 from __future__ import annotations
 
-import weakref
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .conditions import Truth
-from .model import SEVERITY, VERDICT_WORDS, Rule, RuleBase, Scenario, Text
+from .model import SEVERITY, VERDICT_WORDS, Rule, RuleBase, Scenario, Text, per_rule_base
 
 if TYPE_CHECKING:
     from .explain import Explainer
@@ -58,7 +57,6 @@ class _Static:
     """
 
     def __init__(self, base: RuleBase) -> None:
-        self.base_ref = weakref.ref(base)
         self.rule_ids = tuple(base.rules)
         self.facts = {rid: frozenset(r.facts) for rid, r in base.rules.items()}
         self.sorted_facts = {rid: tuple(sorted(f)) for rid, f in self.facts.items()}
@@ -109,15 +107,7 @@ class _Day:
         self.domains = sorted({r.domain for r in self.in_force})
 
 
-_STATIC: dict[int, _Static] = {}
-
-
-def _static(base: RuleBase) -> _Static:
-    got = _STATIC.get(id(base))
-    if got is None or got.base_ref() is not base:
-        got = _STATIC[id(base)] = _Static(base)
-        weakref.finalize(base, _STATIC.pop, id(base), None)
-    return got
+_static = per_rule_base(_Static)
 
 
 def applies(base: RuleBase, statuses: dict[str, Truth]) -> dict[str, Truth]:

@@ -60,7 +60,7 @@ def _tree_statuses(base, facts, on):
 
 def test_compiled_conditions_equal_kleene_on_generated_facts() -> None:
     base = load_rule_base()
-    checks = {rid: reference.compile_condition(r.when) for rid, r in base.rules.items()}
+    checks = {rid: cond.compile_condition(r.when) for rid, r in base.rules.items()}
     for doc in generate_proposals(300, seed=4, unknown=0.5):
         facts = flatten(Proposal.model_validate(doc))
         # Also feed derived facts in every state, so rules that read them are exercised.
