@@ -51,7 +51,7 @@ ifdef PY312
 	.venv312/bin/pip install -q --upgrade pip
 	CPPFLAGS=-O2 .venv312/bin/pip install -q --no-cache-dir --no-binary durable-rules durable-rules==2.0.28
 	.venv312/bin/pip install -q -e '.[test]'
-	.venv312/bin/python -m pytest -q -p no:cacheprovider tests/test_engine.py tests/test_compiler.py tests/test_loader.py tests/test_casebase.py tests/test_properties.py
+	.venv312/bin/python -m pytest -q -p no:cacheprovider tests/engine/test_engine.py tests/engine/test_compiler.py tests/engine/test_loader.py tests/engine/test_casebase.py tests/engine/test_properties.py
 else
 	@echo "python3.12 not found: the Python 3.12 engine run is left out on this machine"
 endif

@@ -1,6 +1,6 @@
 """durable_rules is never entered by two threads of one process: by construction, and shown to be caught.
 
-engine/host.py refuses a call from any thread but a host's owner (tests/test_engine.py) and, because the C
+engine/host.py refuses a call from any thread but a host's owner (tests/engine/test_engine.py) and, because the C
 core's tables are global to the process, also refuses a second thread while any thread of the process is
 inside durable_rules -- even through another host. The server counts the threads that ever entered durable_rules
 and the refused calls (``/metrics``); the load test (test_load.py) requires 1 and 0 under 64 clients. Here:

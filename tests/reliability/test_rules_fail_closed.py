@@ -1,6 +1,6 @@
 """A server never starts on a bad rule base: it stops with the file, the rule and the reason, and never says ready.
 
-tests/test_loader.py has every defect at the loader; here the same defects reach the server. One test per defect:
+tests/engine/test_loader.py has every defect at the loader; here the same defects reach the server. One test per defect:
 ``biotoets --rules DIR serve`` exits 3 with the loader's message (file, rule, JSON path, reason) before it opens
 a port. The environment setting (``BIOTOETS_RULES_DIR``) does the same to a real ``biotoets serve`` process, and
 the app itself -- started by uvicorn directly, without ``serve``'s check -- fails its start-up in every worker
@@ -24,7 +24,7 @@ from biotoets.api.app import create_app
 from biotoets.api.cli import main
 from biotoets.api.settings import Settings
 from biotoets.engine.loader import RuleLoadError, load_rule_base
-from tests.test_loader import edit_rule
+from tests.engine.test_loader import edit_rule
 
 from .server import HOST, free_port
 

@@ -11,7 +11,7 @@ from biotoets.engine import reference
 from biotoets.engine.evaluate import Engine, EngineDisagreement
 from biotoets.engine.host import DurableHost, EngineError, EngineThreadError
 
-from .conftest import TODAY
+from ..conftest import TODAY
 
 GERMLINE = {"activity": "basic_research", "technique": "crispr",
             "human": {"embryo": True, "pregnancy_intended": True}}

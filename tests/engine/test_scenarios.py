@@ -14,9 +14,9 @@ from biotoets.engine.evaluate import Engine
 from biotoets.engine.loader import RuleLoadError
 from biotoets.engine.scenarios import load_scenario, scenario_names
 
-from .conftest import TODAY
+from ..conftest import TODAY
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ["embryowet-36416", "gene-therapy-acceptable-risk", "knowledge-security-screening-act", "ngt-plants",
            "xeno-research-motion"]
 
@@ -97,7 +97,7 @@ def test_impact_text_json_and_html(capsys, own_cases, tmp_path):
 
 
 def test_impact_report_renders_in_chromium(own_cases, tmp_path):
-    from .browser import chromium, screenshot_path
+    from ..browser import chromium, screenshot_path
 
     report = impact.run_cases("knowledge-security-screening-act", own_cases, TODAY)
     page_file = tmp_path / "impact.html"

@@ -13,8 +13,8 @@ from biotoets.engine.facts import flatten
 from biotoets.engine.model import SEVERITY
 from biotoets.engine.proposal import Proposal
 
-from .conftest import TODAY
-from .strategies import complete_proposals, drop_some, proposals
+from ..conftest import TODAY
+from ..strategies import complete_proposals, drop_some, proposals
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MANY = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])

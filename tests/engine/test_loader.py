@@ -261,7 +261,7 @@ def test_duplicate_source_id(rules_copy):
 def test_empty_rules_directory(tmp_path):
     for name in ("sources.yaml", "lists.yaml", "questions.yaml"):
         (tmp_path / name).write_text(
-            (Path(__file__).parents[1] / "rules" / name).read_text(encoding="utf-8"), encoding="utf-8"
+            (Path(__file__).parents[2] / "rules" / name).read_text(encoding="utf-8"), encoding="utf-8"
         )
     err = load_error(tmp_path)
     assert "no rule files found" in err.reason

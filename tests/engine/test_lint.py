@@ -13,7 +13,7 @@ from biotoets.engine.lint import Analyser, lint, lint_directory, lint_report, lo
 from biotoets.engine.loader import load_rule_base
 from biotoets.engine.model import RuleBase
 
-FIXTURES = Path(__file__).parent / "fixtures" / "lint"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "lint"
 
 # fixture directory -> the finding it was built to produce
 DEFECTS = {

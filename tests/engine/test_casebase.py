@@ -11,11 +11,11 @@ from jsonschema import Draft202012Validator
 from biotoets.api.casebase import check_case, load_cases
 from biotoets.api.inputs import to_proposal
 
-from .conftest import TODAY
+from ..conftest import TODAY
 
 CASES = load_cases()
 VERDICT_SCHEMA = Draft202012Validator(
-    json.loads((Path(__file__).resolve().parents[1] / "schemas" / "verdict.schema.json").read_text(encoding="utf-8"))
+    json.loads((Path(__file__).resolve().parents[2] / "schemas" / "verdict.schema.json").read_text(encoding="utf-8"))
 )
 
 
