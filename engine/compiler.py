@@ -126,7 +126,7 @@ def translate(node: cond.Node, possible: bool) -> dict[str, Any]:
     """An NNF tree as a durable_rules expression, in its definite or possible form."""
     if isinstance(node, cond.Leaf):
         return _leaf_p(node) if possible else _leaf_t(node)
-    parts = [translate(x, possible) for x in node.items]
+    parts = [translate(x, possible) for x in cond.branches(node)]
     if len(parts) == 1:
         return parts[0]
     return {"$and" if isinstance(node, cond.All) else "$or": parts}
@@ -136,7 +136,7 @@ def path_bound(node: cond.Node) -> int:
     """How many alpha paths of this tree can match one fact at most."""
     if isinstance(node, cond.Leaf):
         return 1
-    bounds = [path_bound(x) for x in node.items]
+    bounds = [path_bound(x) for x in cond.branches(node)]
     if isinstance(node, cond.All):
         out = 1
         for b in bounds:

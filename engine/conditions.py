@@ -140,6 +140,13 @@ def nnf(node: Node, negate: bool = False) -> Node:
     return All(items) if negate else Any_(items)
 
 
+def branches(node: All | Any_ | Not) -> tuple[Node, ...]:
+    """The sub-trees of an ``all`` / ``any`` node of a tree in negation normal form (no ``not`` left)."""
+    if isinstance(node, Not):
+        raise ValueError("a 'not' is left in a condition that should be in negation normal form")
+    return node.items
+
+
 def facts_read(node: Node) -> set[str]:
     if isinstance(node, Leaf):
         return {node.fact}

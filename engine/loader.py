@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -25,6 +25,7 @@ from .model import Article, Citation, ConditionToFulfil, NamedList, Rule, RuleBa
 from .yamlio import YamlError, load_yaml
 
 SPECIAL_FILES = ("sources.yaml", "questions.yaml", "lists.yaml")
+Fail = Callable[[str, str], NoReturn]  # reports a problem (reason, JSON path) by raising RuleLoadError
 
 
 class RuleLoadError(Exception):
@@ -311,13 +312,13 @@ def _check_rule(
     questions: Mapping[str, Text],
     list_values: Mapping[str, tuple[str, ...]],
 ) -> None:
-    def fail(reason: str, path: str) -> None:
+    def fail(reason: str, path: str) -> NoReturn:
         raise RuleLoadError(rule.file, reason, rule.id, where + path)
 
     for j, c in enumerate(rule.citations):
         _check_citation(c, sources, fail, f"/citations/{j}")
-    for j, c in enumerate(rule.conditions):
-        _check_citation(c.citation, sources, fail, f"/conditions/{j}/citation")
+    for j, to_fulfil in enumerate(rule.conditions):
+        _check_citation(to_fulfil.citation, sources, fail, f"/conditions/{j}/citation")
     if rule.conditions and rule.effect != "conditional":
         fail("only a conditional rule lists conditions to fulfil", "/conditions")
     if rule.effect in ("prohibited", "conditional"):
@@ -352,7 +353,7 @@ def _check_rule(
         _check_leaf(fact, op, value, fail, f"{path}/{op}")
 
 
-def _check_leaf(fact: Fact, op: str, value: Any, fail: Any, path: str) -> None:
+def _check_leaf(fact: Fact, op: str, value: Any, fail: Fail, path: str) -> None:
     if op == "present":
         return
     if fact.kind == "set" and op not in ("contains_any", "contains_none"):
@@ -368,7 +369,7 @@ def _check_leaf(fact: Fact, op: str, value: Any, fail: Any, path: str) -> None:
             fail(f"{lit!r} is not a possible value of {fact.name!r} ({fact.kind}){allowed}", path)
 
 
-def _check_citation(c: Citation, sources: Mapping[str, Source], fail: Any, path: str) -> None:
+def _check_citation(c: Citation, sources: Mapping[str, Source], fail: Fail, path: str) -> None:
     src = sources.get(c.source)
     if src is None:
         fail(f"citation names unknown source {c.source!r}", path + "/source")

@@ -19,7 +19,7 @@ class YamlError(ValueError):
 class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D401 - yaml hook
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML's stubs leave it untyped
             raise yaml.composer.ComposerError(
                 None, None, "anchors and aliases are not allowed", event.start_mark
             )

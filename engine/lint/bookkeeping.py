@@ -49,10 +49,10 @@ def _texts(base: RuleBase) -> Iterable[tuple[str, str, Text]]:
         yield f"domain {name}", "title", t
     for r in base.rules.values():
         yield r.id, "title", r.title
-        for label, t in (("explanation", r.explanation), ("open_norm", r.open_norm),
-                         ("transitional", r.transitional)):
-            if t is not None:
-                yield r.id, label, t
+        for label, text in (("explanation", r.explanation), ("open_norm", r.open_norm),
+                            ("transitional", r.transitional)):
+            if text is not None:
+                yield r.id, label, text
         for i, c in enumerate(r.conditions):
             yield r.id, f"conditions[{i}].what", c.what
             yield r.id, f"conditions[{i}].authority", c.authority

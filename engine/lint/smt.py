@@ -86,7 +86,7 @@ class Z3:
                 return z3.Not(known), z3.Not(known)
             pred = self._pred(node, value)
             return z3.And(known, pred), z3.Or(z3.Not(known), pred)
-        parts = [self.forms(x, env) for x in node.items]
+        parts = [self.forms(x, env) for x in cond.branches(node)]
         join = z3.And if isinstance(node, cond.All) else z3.Or
         return join([t for t, _ in parts]), join([p for _, p in parts])
 
