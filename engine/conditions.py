@@ -257,25 +257,16 @@ def compile_condition(node: Node) -> Check:
             return None if r is None else not r
         return negate
     parts = tuple(compile_condition(x) for x in node.items)
-    if isinstance(node, All):
-        def all_of(facts: Mapping[str, Any]) -> Truth:
-            unknown = False
-            for part in parts:
-                r = part(facts)
-                if r is False:
-                    return False
-                if r is None:
-                    unknown = True
-            return None if unknown else True
-        return all_of
+    # One part with the deciding value settles the node: false for "all", true for "any".
+    deciding = not isinstance(node, All)
 
-    def any_of(facts: Mapping[str, Any]) -> Truth:
+    def junction(facts: Mapping[str, Any]) -> Truth:
         unknown = False
         for part in parts:
             r = part(facts)
-            if r is True:
-                return True
+            if r is deciding:
+                return deciding
             if r is None:
                 unknown = True
-        return None if unknown else False
-    return any_of
+        return None if unknown else not deciding
+    return junction

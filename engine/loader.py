@@ -21,7 +21,18 @@ from referencing import Registry, Resource
 
 from . import conditions as cond
 from .facts import Fact, base_facts
-from .model import Article, Citation, ConditionToFulfil, NamedList, Rule, RuleBase, ScopeBasis, Source, Text
+from .model import (
+    RESTRICTING,
+    Article,
+    Citation,
+    ConditionToFulfil,
+    NamedList,
+    Rule,
+    RuleBase,
+    ScopeBasis,
+    Source,
+    Text,
+)
 from .yamlio import YamlError, load_yaml
 
 SPECIAL_FILES = ("sources.yaml", "questions.yaml", "lists.yaml")
@@ -302,16 +313,9 @@ def _leaf_paths(raw: Any, path: str) -> Iterable[tuple[Mapping[str, Any], str]]:
         yield raw, path
 
 
-def _check_rule(
-    rule: Rule,
-    raw: Mapping[str, Any],
-    where: str,
-    rules: Mapping[str, Rule],
-    sources: Mapping[str, Source],
-    facts: Mapping[str, Fact],
-    questions: Mapping[str, Text],
-    list_values: Mapping[str, tuple[str, ...]],
-) -> None:
+def _check_rule(rule: Rule, raw: Mapping[str, Any], where: str, rules: Mapping[str, Rule],
+                sources: Mapping[str, Source], facts: Mapping[str, Fact], questions: Mapping[str, Text],
+                list_values: Mapping[str, tuple[str, ...]]) -> None:
     def fail(reason: str, path: str) -> NoReturn:
         raise RuleLoadError(rule.file, reason, rule.id, where + path)
 
@@ -321,7 +325,7 @@ def _check_rule(
         _check_citation(to_fulfil.citation, sources, fail, f"/conditions/{j}/citation")
     if rule.conditions and rule.effect != "conditional":
         fail("only a conditional rule lists conditions to fulfil", "/conditions")
-    if rule.effect in ("prohibited", "conditional"):
+    if rule.effect in RESTRICTING:
         binding = [c for c in rule.citations if sources[c.source].binding]
         if not binding and not any(sources[c.source].kind == "policy" for c in rule.citations):
             fail("a prohibiting or conditioning rule must cite an article of law, a treaty or policy",

@@ -19,6 +19,8 @@ Effect = Literal["allowed", "conditional", "prohibited"]
 # The effects a verdict can have, least severe first: the most severe effect of the rules that apply wins.
 EFFECTS: tuple[Effect, ...] = ("allowed", "conditional", "prohibited")
 SEVERITY: dict[str, int] = {effect: rank for rank, effect in enumerate(EFFECTS)}
+# The effects that restrict: a rule with one of them must rest on binding law.
+RESTRICTING: tuple[Effect, ...] = ("conditional", "prohibited")
 FAR_FUTURE = "9999-12-31"
 
 
@@ -91,7 +93,7 @@ class Rule:
     domain: str
     file: str
     title: Text
-    effect: str  # prohibited | conditional | allowed | derive
+    effect: str  # one of EFFECTS, or advice (non-binding guidance) or derive (a classification rule)
     derives: str | None
     when: cond.Node
     when_raw: Mapping[str, Any]

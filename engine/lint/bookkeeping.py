@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from ..model import FAR_FUTURE, RuleBase, Text
+from ..model import FAR_FUTURE, RESTRICTING, RuleBase, Text
 from .report import Finding
 
 
@@ -114,7 +114,7 @@ def grounds_honesty(base: RuleBase) -> list[Finding]:
         if r.effect == "derive":
             continue
         notes = r.notes.lower()
-        if r.effect in ("prohibited", "conditional") and not any(base.sources[c.source].binding for c in r.citations):
+        if r.effect in RESTRICTING and not any(base.sources[c.source].binding for c in r.citations):
             if "not binding" not in notes:
                 out.append(Finding("non-binding-ground", r.id,
                                    "rests on non-binding text only; the notes must say it is not binding"))

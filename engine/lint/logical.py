@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..conditions import Truth
-from ..model import RuleBase
+from ..model import RESTRICTING, RuleBase
 from .domains import Domains, Witness
 from .enumeration import Enumerator, applies
 from .report import Finding, show_witness
@@ -110,7 +110,7 @@ def logical(base: RuleBase, analyser: Analyser | None = None) -> list[Finding]:
                 out.append(Finding("dead-exception", f"{r.id} <- {ex}",
                                    f"the exception can never apply while the rule's condition holds [{method}]"))
     permissions = [r for r in rules if r.effect == "allowed"]
-    restrictions = [r for r in rules if r.effect in ("conditional", "prohibited")]
+    restrictions = [r for r in rules if r.effect in RESTRICTING]
     for a in permissions:
         cited_a = {(c.source, c.article) for c in a.citations if base.sources[c.source].binding}
         for b in restrictions:
