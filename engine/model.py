@@ -1,7 +1,8 @@
 """The domain model of a rule base: texts, sources and articles, rules, the rule base itself, scenarios.
 
-Plain frozen data, built and cross-checked by ``loader.py`` and read by everything else. The
-verdict vocabulary lives here too, once: the effects a verdict can have, in order of severity.
+Plain data, built and cross-checked by ``loader.py`` and never changed after, read by everything
+else. The verdict vocabulary lives here too, once: the effects a verdict can have, in order of
+severity, and their words.
 """
 
 from __future__ import annotations
@@ -169,7 +170,6 @@ class RuleBase:
         for name in sorted(derived):
             visit(name)
         return tuple(order)
-
 
 
 @dataclass(frozen=True)
