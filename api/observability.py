@@ -327,7 +327,7 @@ class Observe:
 
 def add_metrics_route(app: FastAPI, guard: Callable[[Request], Awaitable[Any]] | None) -> None:
     """``GET /metrics``; ``guard`` is the dependency that admits the caller (None: public)."""
-    from .openapi import SECURITY_SCHEME, problem_responses
+    from .http.openapi import SECURITY_SCHEME, problem_responses
 
     dependencies = [Depends(guard)] if guard is not None else []
     extra = {"security": [{SECURITY_SCHEME: []}]} if guard is not None else {}

@@ -205,7 +205,7 @@ def test_console_script_never_shows_a_traceback(tmp_path):
 def test_check_is_as_strict_as_the_api(capsys, tmp_path, doc, pointer):
     from fastapi.testclient import TestClient
 
-    from biotoets.api.app import create_app
+    from biotoets.api.http.app import create_app
     from biotoets.api.settings import Settings
 
     text = yaml.safe_dump(doc) if doc.get("gmo") else json.dumps(doc)  # (NaN: YAML's .nan; JSON has none)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from biotoets.api.generate import ProposalGenerator, generate_proposals
+from biotoets.api.analysis.generate import ProposalGenerator, generate_proposals
 from biotoets.engine.facts import flatten
 from biotoets.engine.loader import load_rule_base
 from biotoets.engine.proposal import Proposal

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
-from biotoets.api import auth
-from biotoets.api.app import create_app
-from biotoets.api.ratelimit import FailureLimiter
+from biotoets.api.http.app import create_app
+from biotoets.api.http.ratelimit import FailureLimiter
 from biotoets.api.settings import Settings
+from biotoets.api.store import keys as auth
 
 from .conftest import Api
 from .helpers import GERMLINE, PLAIN, OpenApi, make_client, problem
@@ -187,7 +187,7 @@ def limited(tmp_path: Path) -> Any:
 
 def test_too_many_failed_authentications_get_429_with_retry_after(limited: Any) -> None:
     client, spec, settings = limited
-    from biotoets.api import db as dbm
+    from biotoets.api.store import db as dbm
 
     db = dbm.Database(settings.database_url)
     try:
@@ -237,7 +237,7 @@ def test_revocation_and_a_new_role_apply_from_the_next_request_although_the_secr
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'revoke.db'}", key_cache_seconds=3600,
                         key_standing_seconds=0)
     with make_client(settings) as client:
-        from biotoets.api import db as dbm
+        from biotoets.api.store import db as dbm
 
         db = dbm.Database(settings.database_url)
         try:
@@ -266,7 +266,7 @@ def test_the_app_uses_the_limit_from_its_settings(tmp_path: Path) -> None:
 
 
 def test_the_web_sign_in_counts_towards_the_same_limit(limited: Any) -> None:
-    from biotoets.api.web import LOGIN_COOKIE
+    from biotoets.api.web.pages import LOGIN_COOKIE
 
     client, _, _ = limited
     client.get("/login")
@@ -295,7 +295,7 @@ def test_a_keys_standing_is_read_again_once_a_second_by_default(monkeypatch: pyt
                                                                   tmp_path: Path) -> None:
     import asyncio
 
-    from biotoets.api import db as dbm
+    from biotoets.api.store import db as dbm
 
     clock = [1000.0]
     reads: list[str] = []
@@ -333,7 +333,7 @@ def test_a_rotated_key_keeps_its_checks_and_its_old_secret_stops_working(tmp_pat
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'rotate.db'}", key_cache_seconds=3600,
                         key_standing_seconds=1)
     with make_client(settings) as client:
-        from biotoets.api import db as dbm
+        from biotoets.api.store import db as dbm
 
         client.app.state.biotoets.keys.clock = lambda: clock[0]  # type: ignore[attr-defined]
         db = dbm.Database(settings.database_url)
@@ -360,7 +360,7 @@ def test_an_expired_key_is_refused_and_one_that_expires_in_use_within_a_second(m
                                                                                tmp_path: Path) -> None:
     import datetime as dt
 
-    from biotoets.api import db as dbm
+    from biotoets.api.store import db as dbm
 
     clock = [9000.0]
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'expiry.db'}", key_cache_seconds=3600,

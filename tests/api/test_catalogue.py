@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from biotoets.api.problems import TYPES
+from biotoets.api.http.problems import TYPES
 from biotoets.engine.loader import RuleBase
 
 from .conftest import Api

@@ -192,7 +192,7 @@ def test_an_assessor_lists_every_check(api: Api, assessor_key: str) -> None:
 
 
 def test_create_check_as_of_defaults_to_today(api: Api, applicant_key: str) -> None:
-    from biotoets.api.receive import today
+    from biotoets.api.vocab import today
 
     r = api.client.post("/v1/checks", json=PLAIN, headers=api.headers(applicant_key))
     assert r.json()["as_of"] in (today().isoformat(), date.today().isoformat())

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from biotoets.api import audit
-from biotoets.api import db as dbm
 from biotoets.api.cli import main
+from biotoets.api.store import audit
+from biotoets.api.store import db as dbm
 
 from ..reliability.server import Served, serve
 from .conftest import Api
@@ -82,7 +82,7 @@ def test_keys_rotate_prints_the_new_key_once_and_refuses_a_revoked_or_unknown_ke
     assert "shown only this once" in err and "stops working within a second" in err and new not in err
     db = dbm.Database(f"sqlite:///{fresh_db}")
     try:
-        from biotoets.api import auth
+        from biotoets.api.store import keys as auth
 
         assert auth.verify_key(db, old) is None and auth.verify_key(db, new) is not None
         with db.read() as conn:
@@ -130,7 +130,7 @@ def test_keys_can_expire(fresh_db: Path, capsys: pytest.CaptureFixture[str]) -> 
         with db.write() as conn:  # thirty days later
             conn.execute(text("UPDATE api_keys SET expires_at = :t WHERE id = :k"),
                          {"t": "2020-01-01 00:00:00.000000+00:00", "k": key_id})
-        from biotoets.api import auth
+        from biotoets.api.store import keys as auth
 
         assert auth.verify_key(db, out.strip()) is None
     finally:
@@ -234,7 +234,7 @@ def test_stored_checks_and_new_keys_are_in_the_audit_chain(api: Api) -> None:
                                  "ORDER BY seq"), {"k": key_id, "c": check["id"]}).all()
     assert [(r.action, r.subject) for r in rows] == [("key.created", key_id), ("check.created", check["id"])]
     assert rows[1].actor == key_id and check["ruleset_hash"] in rows[1].payload
-    from biotoets.api import audit
+    from biotoets.api.store import audit
 
     report = audit.verify(api.db)
     assert report.ok, report.problems
@@ -317,9 +317,9 @@ def test_db_backup_copies_a_database_in_use_and_checks_the_copy(tmp_path: Path,
 
     from fastapi.testclient import TestClient
 
-    from biotoets.api import auth
-    from biotoets.api.app import create_app
+    from biotoets.api.http.app import create_app
     from biotoets.api.settings import Settings
+    from biotoets.api.store import keys as auth
 
     url = f"sqlite:///{tmp_path / 'live.db'}"
     with TestClient(create_app(Settings(database_url=url))) as client:

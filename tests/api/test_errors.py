@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from biotoets.api import auth
 from biotoets.api.settings import Settings
+from biotoets.api.store import keys as auth
 from biotoets.engine.host import EngineError
 
 from .conftest import Api
@@ -184,7 +184,7 @@ def test_unreadable_json_is_400(api: Api, applicant_key: str, raw: bytes) -> Non
 
 
 def test_a_large_yaml_body_is_413(api: Api, applicant_key: str) -> None:
-    from biotoets.api.receive import MAX_YAML_BYTES
+    from biotoets.api.http.receive import MAX_YAML_BYTES
 
     big = b"title: " + b"x" * MAX_YAML_BYTES + b"\n"
     r = api.client.post("/v1/evaluations", content=big,

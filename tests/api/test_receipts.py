@@ -14,11 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from biotoets.api import auth, receipts
-from biotoets.api import db as dbm
-from biotoets.api.app import create_app
+from biotoets.api.http.app import create_app
 from biotoets.api.cli import main
 from biotoets.api.settings import Settings
+from biotoets.api.store import db as dbm
+from biotoets.api.store import keys as auth
+from biotoets.api.store import checks, receipts
 from biotoets.engine.loader import default_rules_dir, load_rule_base
 
 from .conftest import Api
@@ -132,7 +133,7 @@ def test_replay_uses_the_stored_rule_files_after_the_rules_change(changed_rules:
 
 def test_replay_reports_a_changed_verdict(api: Api, applicant_key: str) -> None:
     check = api.client.post("/v1/checks", json=GERMLINE, headers=api.headers(applicant_key)).json()
-    stored = receipts.load_check(api.db, check["id"])
+    stored = checks.load_check(api.db, check["id"])
     assert stored is not None
     tampered: dict[str, Any] = {**stored.verdict, "verdict": "allowed"}
     report = receipts.replay_report(stored, tampered)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from biotoets.api import audit, checks
-from biotoets.api.auth import Principal, Role
 from biotoets.api.settings import Settings, SettingsError
+from biotoets.api.store import audit, checks
+from biotoets.api.store.keys import Principal, Role
 
 from .conftest import Api
 

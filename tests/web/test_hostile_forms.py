@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from biotoets.api import answers as ans
-from biotoets.api import auth
-from biotoets.api import db as dbm
-from biotoets.api.app import create_app
+from biotoets.api.http.app import create_app
+from biotoets.api.documents import answers as ans
 from biotoets.api.settings import Settings
+from biotoets.api.store import db as dbm
+from biotoets.api.store import keys as auth
 from tests.figures import tally
 
 from .test_page_matrix import Site, Visit
@@ -150,7 +150,7 @@ COOKIE_TEXT = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, excl
 
 
 def test_junk_in_queries_paths_and_cookies_gets_a_page_never_a_500(site: Site, visits: dict[str, Visit]) -> None:
-    from biotoets.api.web import LANG_COOKIE, SESSION_COOKIE
+    from biotoets.api.web.pages import LANG_COOKIE, SESSION_COOKIE
 
     check = site.check_of_a()
 

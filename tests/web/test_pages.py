@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from biotoets.api import answers as ans
-from biotoets.api import auth, webform
-from biotoets.api import db as dbm
-from biotoets.api.app import create_app
+from biotoets.api.web import form as webform
+from biotoets.api.http.app import create_app
+from biotoets.api.documents import answers as ans
 from biotoets.api.settings import Settings
+from biotoets.api.store import db as dbm
+from biotoets.api.store import keys as auth
 from biotoets.engine.facts import base_facts
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "web" / "templates"
 
 
 def test_every_text_a_page_uses_exists_in_dutch_and_english() -> None:
@@ -157,7 +158,7 @@ def test_an_applicant_may_not_review_and_forms_need_the_session_token(site: tupl
 def test_signing_in_and_out_is_in_the_audit_chain_without_the_token(site: tuple[TestClient, dbm.Database]) -> None:
     from sqlalchemy import text
 
-    from biotoets.api import audit
+    from biotoets.api.store import audit
 
     client, db = site
     client.cookies.clear()
