@@ -25,7 +25,7 @@ from ..settings import Settings
 from ..store import checks, receipts
 from ..store import db as dbm
 from ..store.keys import KeyCache
-from ..web import add_web
+from ..web.site import add_web
 from .catalogue import Catalogue
 from .deps import AppState, admin
 from .errors import CatchAll, add_error_handlers
