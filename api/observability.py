@@ -330,7 +330,7 @@ def add_metrics_route(app: FastAPI, guard: Callable[[Request], Awaitable[Any]] |
     from .http.openapi import SECURITY_SCHEME, problem_responses
 
     dependencies = [Depends(guard)] if guard is not None else []
-    extra = {"security": [{SECURITY_SCHEME: []}]} if guard is not None else {}
+    extra: dict[str, Any] = {"security": [{SECURITY_SCHEME: []}]} if guard is not None else {}
     problems = problem_responses(401, 403) if guard is not None else {}
 
     @app.get("/metrics", tags=["health"], summary="Metrics in Prometheus' text format", response_model=None,

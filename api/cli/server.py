@@ -155,6 +155,7 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
         try:
             copy = sqlite3.connect(partial)
             try:
+                assert raw.driver_connection is not None
                 raw.driver_connection.backup(copy)  # (SQLite's online backup: one consistent snapshot)
             finally:
                 copy.close()

@@ -168,8 +168,9 @@ def rule_text(base: RuleBase, rule: Rule, lang: str = "en") -> str:
                 out.append(f"    ({L['unverified']})")
     if rule.conditions:
         out += ["", L["conditions"] + ":"]
-        for c in rule.conditions:
-            out.append(f"  [ ] {c.what.get(lang)} — {L['authority']}: {c.authority.get(lang)} ({c.citation.article})")
+        for todo in rule.conditions:
+            out.append(f"  [ ] {todo.what.get(lang)} — {L['authority']}: {todo.authority.get(lang)} "
+                       f"({todo.citation.article})")
     if rule.exceptions:
         out += ["", f"{L['exceptions']}: " + ", ".join(rule.exceptions)]
     if rule.open_norm:

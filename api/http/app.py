@@ -75,26 +75,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        st.db, st.revision = await asyncio.to_thread(_startup, settings)
-        st.writer = checks.CheckWriter(st.db)
+        db, st.revision = await asyncio.to_thread(_startup, settings)
+        writer = checks.CheckWriter(db)
+        st.db, st.writer = db, writer
         try:
             await st.service.start()
             assert st.service.base is not None
             st.catalogue = Catalogue.build(st.service.base, ENGINE_VERSION)
             # Keep the rule files a stored check is evaluated with, before the first check is stored (replay).
-            await asyncio.to_thread(receipts.keep_snapshot, st.db, st.service.base)
+            await asyncio.to_thread(receipts.keep_snapshot, db, st.service.base)
             for name in ("proposal", "verdict"):
                 schema = load_schema(name)
                 if schema is not None:
                     st.schemas[name] = orjson.dumps(schema, option=orjson.OPT_INDENT_2)
             log.info("biotoets API ready: ruleset %s, %s", st.catalogue.ruleset["hash"][:12],
-                     "SQLite" if st.db.is_sqlite else "PostgreSQL")
+                     "SQLite" if db.is_sqlite else "PostgreSQL")
             yield
         finally:
             await st.service.stop()
-            await asyncio.to_thread(st.writer.close)
+            await asyncio.to_thread(writer.close)
             st.writer = None
-            st.db.dispose()
+            db.dispose()
             st.db = None
             st.catalogue = None
 

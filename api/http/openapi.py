@@ -36,7 +36,8 @@ def load_schema(name: str) -> dict[str, Any] | None:
     res = resources.files("biotoets.schemas").joinpath(f"{name}.schema.json")
     if not res.is_file():
         return None
-    return json.loads(res.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(res.read_text(encoding="utf-8"))
+    return schema
 
 
 def _rewrite_refs(node: Any, prefix: str) -> Any:

@@ -21,7 +21,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import bindparam, insert, select
-from sqlalchemy.engine import Row
 
 from ..faults import CheckNotFound
 from . import audit
@@ -249,7 +248,7 @@ class _Job:
             self.loop.call_soon_threadsafe(_set)
 
 
-def _stored(row: Row[Any]) -> StoredCheck:
+def _stored(row: Any) -> StoredCheck:  # a Row of _GET's columns
     return StoredCheck(
         id=row.id, owner=row.owner, status=row.status, created_at=as_utc(row.created_at), as_of=row.as_of,
         lang=row.lang, scenario=row.scenario, ruleset_hash=row.ruleset_hash, engine_version=row.engine_version,

@@ -267,6 +267,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.engine: Engine
+        self.writer: Engine
         if self.is_sqlite:
             self.engine = _sqlite_engine(url)
             self.writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")

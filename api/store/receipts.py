@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from biotoets.engine.evaluate import ENGINE_VERSION, Engine
@@ -71,7 +71,7 @@ def keep_snapshot(db: Database, base: RuleBase, engine_version: str = ENGINE_VER
     files = {name: base64.b64encode(data).decode() for name, data in sorted(base.files.items())}
     try:
         with db.write() as conn:
-            conn.execute(RulesetSnapshot.__table__.insert().values(
+            conn.execute(insert(RulesetSnapshot).values(
                 hash=base.digest, created_at=utcnow(), engine_version=engine_version,
                 files_json=orjson.dumps(files).decode()))
     except IntegrityError:  # another worker process stored the same snapshot at the same moment

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ..faults import CheckNotFound
@@ -47,7 +47,7 @@ def decide(db: Database, check_id: str, actor: Principal, req: ReviewRequest) ->
         if moved != 1:  # pragma: no cover - the row lock above makes this unreachable
             raise Conflict(row.status, req.decision)
         now = utcnow()
-        conn.execute(Review.__table__.insert().values(
+        conn.execute(insert(Review).values(
             check_id=check_id, revision=row.revision, actor=actor.key_id, created_at=now, decision=decision.step,
             from_status=row.status, to_status=to, automated_verdict=row.verdict, verdict=decision.verdict,
             reason=decision.reason, questions_json=dumps(decision.questions) if decision.questions is not None
@@ -81,7 +81,7 @@ def store_answers(db: Database, check: CheckRow, actor: Principal, proposal: Map
         if row.status != "information_requested" or row.revision != check.revision:
             raise Conflict(row.status, "answer")
         now = utcnow()
-        conn.execute(CheckRevision.__table__.insert().from_select(
+        conn.execute(insert(CheckRevision).from_select(
             ["check_id", "revision", "created_at", "replaced_at", "as_of", "lang", "ruleset_hash", "engine_version",
              "verdict", "proposal_json", "verdict_json"],
             select(Check.id, Check.revision, Check.created_at, _literal_time(now), Check.as_of, Check.lang,
@@ -95,7 +95,7 @@ def store_answers(db: Database, check: CheckRow, actor: Principal, proposal: Map
             complete=verdict["complete"], could_become=verdict["could_become"],
             could_fall_to=verdict["could_fall_to"], as_of=dt.date.fromisoformat(rs["as_of"]), lang=verdict["lang"],
             ruleset_hash=rs["hash"], engine_version=rs["engine_version"], open_norms=len(verdict["open_norms"])))
-        conn.execute(Review.__table__.insert().values(
+        conn.execute(insert(Review).values(
             check_id=check.id, revision=revision, actor=actor.key_id, created_at=now, decision="answer",
             from_status="information_requested", to_status="submitted", automated_verdict=verdict["verdict"],
             verdict=None, reason=message, questions_json=dumps(list(answered))))
@@ -157,7 +157,7 @@ def state(db: Database, check: CheckRow, questions: Mapping[str, Any] | None = N
         texts = questions or {}
         for fact in last["questions"] or []:
             text = texts.get(fact)
-            requested.append({"fact": fact, "question": text.as_dict() if hasattr(text, "as_dict")
+            requested.append({"fact": fact, "question": text.as_dict() if text is not None and hasattr(text, "as_dict")
                               else {"nl": fact, "en": fact}})
     verdict = check.verdict
     return {

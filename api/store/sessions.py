@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from . import audit
 from .db import ApiKey, Database, WebSession, as_utc, dumps, utcnow
@@ -39,7 +39,7 @@ def create_session(db: Database, principal: Principal) -> str:
     now = utcnow()
     with db.write() as conn:
         conn.execute(delete(WebSession).where(WebSession.expires_at < now))
-        conn.execute(WebSession.__table__.insert().values(
+        conn.execute(insert(WebSession).values(
             id=_digest(token), key_id=principal.key_id, created_at=now,
             expires_at=now + dt.timedelta(hours=SESSION_HOURS), csrf=secrets.token_urlsafe(32), draft_json=None))
         # Who signed in to the web pages, and when (never the token; failed attempts are counted, not chained).

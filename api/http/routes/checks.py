@@ -150,7 +150,7 @@ async def list_checks(
     next_cursor = checks.encode_cursor(last) if last is not None else None
     next_link = None
     if next_cursor is not None:
-        params = {k: v for k, v in (("verdict", verdict), ("status", status)) if v}
+        params: dict[str, str] = {k: v for k, v in (("verdict", verdict), ("status", status)) if v}
         params.update({k: str(v).lower() for k, v in (("open_norms", open_norms), ("incomplete", incomplete),
                                                       ("min_age_days", min_age_days)) if v is not None})
         params.update(limit=str(limit), cursor=next_cursor)

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from .conftest import Api
-from .helpers import GERMLINE, PLAIN, REPRODUCTIVE, problem
+from ..conftest import Api
+from ..helpers import GERMLINE, PLAIN, REPRODUCTIVE, problem
 
 
 def test_evaluation_returns_the_verdict_and_stores_nothing(api: Api, applicant_key: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import Api
+from ..conftest import Api
 
 
 def test_admin_lists_the_scenarios(api: Api, admin_key: str) -> None:

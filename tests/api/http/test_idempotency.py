@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from .conftest import Api
-from .helpers import GERMLINE, PLAIN, problem
+from ..conftest import Api
+from ..helpers import GERMLINE, PLAIN, problem
 
 
 def post(api: Api, key: str, doc: dict[str, Any], idem: str | None, query: str = "") -> Any:

@@ -14,8 +14,8 @@ from sqlalchemy import text
 from biotoets.api.workflow import TRANSITIONS, Conflict, next_status, possible_steps
 from biotoets.api.store import audit
 
-from .conftest import Api
-from .helpers import GERMLINE, PLAIN, REPRODUCTIVE, problem
+from ..conftest import Api
+from ..helpers import GERMLINE, PLAIN, REPRODUCTIVE, problem
 
 # Everything that could bring an open norm into play is answered "no": no open norms, yet incomplete.
 SETTLED: dict[str, Any] = {

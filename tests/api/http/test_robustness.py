@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tests.figures import tally
 
-from .conftest import Api
+from ..conftest import Api
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)

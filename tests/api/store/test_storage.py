@@ -13,7 +13,7 @@ from biotoets.api.settings import Settings, SettingsError
 from biotoets.api.store import audit, checks
 from biotoets.api.store.keys import Principal, Role
 
-from .conftest import Api
+from ..conftest import Api
 
 
 def test_the_writer_commits_a_burst_and_keeps_a_bad_check_from_sinking_the_rest(api: Api) -> None:

@@ -22,8 +22,8 @@ from biotoets.api.http.ratelimit import FailureLimiter
 from biotoets.api.settings import Settings
 from biotoets.api.store import keys as auth
 
-from .conftest import Api
-from .helpers import GERMLINE, PLAIN, OpenApi, make_client, problem
+from ..conftest import Api
+from ..helpers import GERMLINE, PLAIN, OpenApi, make_client, problem
 
 CALLERS = ("none", "applicant A", "applicant B", "assessor", "admin", "revoked", "malformed")
 PUBLIC = dict.fromkeys(CALLERS, 200)

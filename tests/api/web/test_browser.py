@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from ..browser import ARTIFACTS, screenshot_path
+from ...browser import ARTIFACTS, screenshot_path
 from .conftest import Server
 
 ANIMALS: dict[str, Any] = {

@@ -29,7 +29,7 @@ from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth
 from biotoets.api.web.pages import SESSION_COOKIE
 from tests.api.helpers import GERMLINE
-from tests.api.test_authz_matrix import MATRIX as API_MATRIX
+from tests.api.http.test_authz_matrix import MATRIX as API_MATRIX
 
 VISITORS = ("signed out", "applicant A", "applicant B", "assessor", "admin", "revoked", "forged")
 LOGIN = "->/login?next="  # a 303 to the sign-in page, to come back afterwards

@@ -12,8 +12,8 @@ from biotoets.api.settings import Settings
 from biotoets.api.store import keys as auth
 from biotoets.engine.host import EngineError
 
-from .conftest import Api
-from .helpers import GERMLINE, PLAIN, make_client, problem
+from ..conftest import Api
+from ..helpers import GERMLINE, PLAIN, make_client, problem
 
 
 # -- 401 ---------------------------------------------------------------------------------------

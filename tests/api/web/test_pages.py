@@ -18,7 +18,7 @@ from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth
 from biotoets.engine.facts import base_facts
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "web" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "api" / "web" / "templates"
 
 
 def test_every_text_a_page_uses_exists_in_dutch_and_english() -> None:

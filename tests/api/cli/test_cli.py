@@ -12,7 +12,7 @@ import yaml
 
 from biotoets.api.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "germline-editing.yaml"
 
 

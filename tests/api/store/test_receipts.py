@@ -22,8 +22,8 @@ from biotoets.api.store import keys as auth
 from biotoets.api.store import checks, receipts
 from biotoets.engine.loader import default_rules_dir, load_rule_base
 
-from .conftest import Api
-from .helpers import GERMLINE, REPRODUCTIVE, problem
+from ..conftest import Api
+from ..helpers import GERMLINE, REPRODUCTIVE, problem
 
 
 def test_every_stored_check_has_a_receipt(api: Api, applicant_key: str, assessor_key: str,

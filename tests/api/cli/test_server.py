@@ -22,9 +22,9 @@ from biotoets.api.cli import main
 from biotoets.api.store import audit
 from biotoets.api.store import db as dbm
 
-from ..reliability.server import Served, serve
-from .conftest import Api
-from .helpers import GERMLINE, PLAIN, REPRODUCTIVE
+from ...reliability.server import Served, serve
+from ..conftest import Api
+from ..helpers import GERMLINE, PLAIN, REPRODUCTIVE
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from tests.figures import tally
 
-from .conftest import Api
-from .helpers import GERMLINE, PLAIN, problem
+from ..conftest import Api
+from ..helpers import GERMLINE, PLAIN, problem
 
 PROFILE = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
-from ..browser import chromium
-from ..reliability.server import serve
+from ...browser import chromium
+from ...reliability.server import serve
 
 
 @dataclass

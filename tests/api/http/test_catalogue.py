@@ -10,8 +10,8 @@ import pytest
 from biotoets.api.http.problems import TYPES
 from biotoets.engine.loader import RuleBase
 
-from .conftest import Api
-from .helpers import problem
+from ..conftest import Api
+from ..helpers import problem
 
 
 @pytest.fixture
