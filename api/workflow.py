@@ -28,6 +28,7 @@ from .documents import answers as ans
 from .documents.inputs import pointer
 from .faults import InvalidInput
 from .vocab import AWAITING_REVIEW, FINAL, Effect
+from .wording import words
 
 DecisionName = Literal["start_review", "confirm", "override", "request_information"]
 StepName = Literal["start_review", "confirm", "override", "request_information", "answer"]
@@ -103,27 +104,7 @@ class AnswersRequest(BaseModel):
 
 
 def _pydantic_errors(exc: ValidationError) -> list[dict[str, str]]:
-    out = []
-    for e in exc.errors():
-        kind = e.get("type", "")
-        ctx = e.get("ctx") or {}
-        if kind == "extra_forbidden":
-            detail = "is not a field of this request"
-        elif kind == "missing":
-            detail = "is required"
-        elif kind == "literal_error":
-            detail = f"must be one of {ctx.get('expected', '')}"
-        elif kind == "string_too_long":
-            detail = f"is too long: at most {ctx.get('max_length')} characters"
-        elif kind == "too_long":
-            detail = f"has too many entries: at most {ctx.get('max_length')}"
-        elif kind in ("string_type", "list_type", "dict_type", "model_type"):
-            detail = {"string_type": "must be text", "list_type": "must be a list",
-                      "dict_type": "must be an object", "model_type": "must be an object"}[kind]
-        else:
-            detail = str(e.get("msg", "is invalid"))
-        out.append({"pointer": pointer(tuple(e["loc"])), "detail": detail})
-    return out
+    return [{"pointer": pointer(tuple(e["loc"])), "detail": words(e, "request")} for e in exc.errors()]
 
 
 def parse_review(doc: Any) -> ReviewRequest:

@@ -14,6 +14,8 @@ from pydantic import ValidationError
 from biotoets.engine.proposal import Proposal
 from biotoets.engine.yamlio import YamlError, load_yaml
 
+from ..wording import words
+
 MAX_DOCUMENT_BYTES = 1_000_000
 MAX_DEPTH = 32
 
@@ -149,24 +151,8 @@ def pointer(loc: tuple[Any, ...]) -> str:
     return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in loc) if loc else ""
 
 
-def _message(err: Mapping[str, Any]) -> str:
-    kind = err.get("type", "")
-    if kind == "extra_forbidden":
-        return "this field is not part of a proposal (check the spelling)"
-    if kind == "enum":
-        expected = err.get("ctx", {}).get("expected", "")
-        return f"must be one of {expected}"
-    if kind == "bool_type" or kind == "bool_parsing":
-        return "must be true or false"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return "must be a whole number"
-    if kind == "missing":
-        return "is required"
-    return str(err.get("msg", "is invalid"))
-
-
 def validation_problems(exc: ValidationError) -> list[dict[str, str]]:
-    return [{"pointer": pointer(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
+    return [{"pointer": pointer(tuple(e["loc"])), "message": words(e, "proposal")} for e in exc.errors()]
 
 
 class NotJson(ValueError):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..faults import InternalFault, InvalidInput, NotFound
 from ..store.receipts import SnapshotError
+from ..wording import words
 from ..workflow import Conflict
 from .deps import wants_page
 from .problems import Problem, problem_response
@@ -62,7 +62,7 @@ def add_error_handlers(app: FastAPI) -> None:
             name = loc[1] if len(loc) > 1 else where
             if where == "path":
                 return Problem("not-found", "There is nothing at this address.").response(_instance(request))
-            errors.append({"parameter": name, "detail": _param_message(e)})
+            errors.append({"parameter": name, "detail": words(e, "parameter")})
         names = ", ".join(sorted({e["parameter"] for e in errors}))
         return Problem("malformed-request", f"Invalid query parameter(s): {names}.",
                        errors=errors).response(_instance(request))
@@ -98,24 +98,6 @@ def add_error_handlers(app: FastAPI) -> None:
                   405: f"{request.method} is not allowed here."}.get(exc.status_code, str(exc.detail))
         return Problem(slug, detail, status=exc.status_code,
                        headers=dict(exc.headers or {})).response(_instance(request))
-
-
-def _param_message(err: dict[str, Any]) -> str:
-    kind = err.get("type", "")
-    ctx = err.get("ctx") or {}
-    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
-        return "must be a date written YYYY-MM-DD"
-    if kind == "literal_error":
-        return f"must be one of {ctx.get('expected', '')}"
-    if kind in ("int_parsing", "int_type"):
-        return "must be a whole number"
-    if kind == "greater_than_equal":
-        return f"must be at least {ctx.get('ge')}"
-    if kind == "less_than_equal":
-        return f"must be at most {ctx.get('le')}"
-    if kind == "string_too_long":
-        return f"is too long: at most {ctx.get('max_length')} characters"
-    return str(err.get("msg", "is invalid"))
 
 
 class CatchAll:

@@ -110,38 +110,3 @@ class Problem(Exception):
 
 def problem_response(body: Mapping[str, Any], status: int, headers: Mapping[str, str] | None = None) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE, headers=dict(headers or {}))
-
-
-# -- messages a person understands, for the pydantic error kinds the proposal model can raise --
-def _limit(ctx: Mapping[str, Any], key: str) -> Any:
-    return ctx.get(key, "?")
-
-
-def field_message(err: Mapping[str, Any], fallback: str) -> str:
-    """A plain message for one pydantic error; ``fallback`` is the shared CLI wording."""
-    kind = err.get("type", "")
-    ctx = err.get("ctx") or {}
-    if kind == "string_pattern_mismatch":
-        pattern = ctx.get("pattern", "")
-        if pattern == r"^[A-Z]{2}$":
-            return "must be a two-letter country code in capitals (ISO 3166-1 alpha-2), such as NL or CN"
-        if pattern.startswith("^[0-9][A-E]"):
-            return "must be an Annex I code of Regulation (EU) 2021/821, such as 1C351"
-        return f"does not have the expected form ({pattern})"
-    if kind == "string_too_long":
-        return f"is too long: at most {_limit(ctx, 'max_length')} characters"
-    if kind == "too_long":
-        return f"has too many entries: at most {_limit(ctx, 'max_length')}"
-    if kind in ("string_type", "string_unicode"):
-        return "must be text (a string)"
-    if kind == "list_type":
-        return "must be a list"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return "must be an object with fields"
-    if kind == "greater_than_equal":
-        return f"must be at least {_limit(ctx, 'ge')}"
-    if kind == "less_than_equal":
-        return f"must be at most {_limit(ctx, 'le')}"
-    if kind in ("greater_than", "less_than"):
-        return f"must be {'more' if kind == 'greater_than' else 'less'} than {_limit(ctx, kind[:1] + 't')}"
-    return fallback

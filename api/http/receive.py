@@ -21,7 +21,8 @@ from biotoets.engine.proposal import Proposal
 
 from ..documents.inputs import InputError, NotJson, duplicate_key, parse_document, strict_proposal, validation_problems
 from ..vocab import LANGS
-from .problems import Problem, field_message
+from ..wording import words
+from .problems import Problem
 
 JSON_TYPES = ("application/json",)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -122,11 +123,8 @@ def validate_proposal(doc: Any) -> Proposal:
         raise Problem("invalid-proposal", f"The proposal has 1 invalid field: {exc.where or '/'} {exc.detail}.",
                       errors=[{"pointer": exc.where, "detail": exc.detail}]) from None
     except ValidationError as exc:
-        shared = validation_problems(exc)
-        errors = [
-            {"pointer": p["pointer"], "detail": field_message(e, p["message"])}
-            for e, p in zip(exc.errors(), shared, strict=True)
-        ]
+        errors = [{"pointer": p["pointer"], "detail": words(e, "proposal-detail")}
+                  for e, p in zip(exc.errors(), validation_problems(exc), strict=True)]
         n = len(errors)
         raise Problem("invalid-proposal",
                       f"The proposal has {n} invalid field{'s' if n != 1 else ''}: "
