@@ -15,7 +15,7 @@ from .documents import answers as ans
 from .faults import InvalidInput
 from .store import checks
 from .store import reviews as review_store
-from .store.checks import CheckRow, CheckWriter, NewCheck, StoredCheck
+from .store.checks import CheckWriter, NewCheck, StoredCheck
 from .store.db import Database
 from .store.keys import Principal
 
@@ -39,7 +39,7 @@ async def create_once(writer: CheckWriter, db: Database, new: NewCheck) -> tuple
 Evaluate = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
-async def answer_questions(db: Database, check: CheckRow, actor: Principal, answers: Mapping[str, Any],
+async def answer_questions(db: Database, check: StoredCheck, actor: Principal, answers: Mapping[str, Any],
                            message: str | None, evaluate: Evaluate) -> dict[str, Any]:
     """Apply the applicant's answers to the check's proposal, evaluate it again and store it as the check's next
     revision (one transaction). ``InvalidInput`` for an answer that does not fit its fact, ``workflow.Conflict``

@@ -410,8 +410,8 @@ def section_startup(cfg: Config, rep: Report) -> None:
 
 # -- batch -------------------------------------------------------------------------------------
 def section_batch(cfg: Config, rep: Report) -> None:
-    from biotoets.api.engines.pool import evaluate_many
     from biotoets.api.analysis.generate import generate_proposals
+    from biotoets.api.engines.pool import evaluate_many
 
     log(f"batch: generating {cfg.batch_n} proposals")
     t = time.perf_counter()

@@ -17,11 +17,16 @@ from biotoets.engine.loader import RuleBase, RuleLoadError, load_rule_base
 from biotoets.engine.scenarios import load_scenario
 
 from ..settings import Settings, SettingsError, normalise_database_url
+from ..vocab import LANGS
 
 if TYPE_CHECKING:
     from ..store.db import Database
 
 T = TypeVar("T")
+
+# The --lang choices (vocab.LANGS), in the order the help has always listed them.
+LANG_CHOICES: tuple[str, ...] = ("nl", "en")
+assert set(LANG_CHOICES) == set(LANGS)
 
 EXIT_PROBLEMS, EXIT_INPUT, EXIT_RULES, EXIT_ENGINE = 1, 2, 3, 4
 

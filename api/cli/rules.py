@@ -21,6 +21,7 @@ from ..documents.render import rule_text, verdict_text
 from .common import (
     EXIT_PROBLEMS,
     EXIT_RULES,
+    LANG_CHOICES,
     CliError,
     _date,
     load_base,
@@ -242,7 +243,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("file", metavar="FILE|-")
     p.add_argument("--json", action="store_true", help="print the verdict JSON")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="evaluate the law of this date (default: today)")
-    p.add_argument("--lang", choices=("nl", "en"), default="en")
+    p.add_argument("--lang", choices=LANG_CHOICES, default="en")
     p.add_argument("--scenario", metavar="NAME", help="evaluate under a policy scenario (see 'scenarios list')")
     p.set_defaults(func=cmd_check)
 
@@ -252,11 +253,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p = rules.add_parser("list", help="list the rules")
     p.add_argument("--domain")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--lang", choices=("nl", "en"), default="en")
+    p.add_argument("--lang", choices=LANG_CHOICES, default="en")
     p.set_defaults(func=cmd_rules_list)
     p = rules.add_parser("show", help="show one rule as a lawyer reads it")
     p.add_argument("id")
-    p.add_argument("--lang", choices=("nl", "en"), default="en")
+    p.add_argument("--lang", choices=LANG_CHOICES, default="en")
     p.set_defaults(func=cmd_rules_show)
     p = rules.add_parser("lint", help="analyse the rule base; non-zero exit on any finding")
     p.add_argument("--cases", metavar="PATH", help="case base to check rule coverage against")
@@ -274,7 +275,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     scp = sub.add_parser("scenarios", help="policy scenarios").add_subparsers(dest="sc_cmd", metavar="ACTION")
     scp.required = True
     p = scp.add_parser("list", help="list the shipped scenarios with their status")
-    p.add_argument("--lang", choices=("nl", "en"), default="en")
+    p.add_argument("--lang", choices=LANG_CHOICES, default="en")
     p.set_defaults(func=cmd_scenarios_list)
 
     p = sub.add_parser("impact", help="what a policy scenario changes, case by case")
@@ -286,7 +287,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--out", metavar="REPORT.html", help="also write a self-contained HTML report")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="date of the law compared (default: today)")
-    p.add_argument("--lang", choices=("nl", "en"), default="en")
+    p.add_argument("--lang", choices=LANG_CHOICES, default="en")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_impact)
 

@@ -126,13 +126,9 @@ def cmd_db_current(args: argparse.Namespace) -> int:
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
     """A consistent copy of a SQLite database while servers may be writing to it, checked before it is kept."""
-    import sqlite3
     from pathlib import Path
 
-    from sqlalchemy import text
-
-    from ..store import audit
-    from ..store import db as dbm
+    from ..store import backup
 
     settings = settings_of(args)
     if not settings.is_sqlite:
@@ -151,26 +147,10 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     partial = target.with_name(target.name + ".partial")
     db = open_db(args, migrate=False)
     try:
-        raw = db.engine.raw_connection()
-        try:
-            copy = sqlite3.connect(partial)
-            try:
-                assert raw.driver_connection is not None
-                raw.driver_connection.backup(copy)  # (SQLite's online backup: one consistent snapshot)
-            finally:
-                copy.close()
-        finally:
-            raw.close()
+        backup.copy_sqlite(db, partial)
     finally:
         db.dispose()
-    kept = dbm.Database(f"sqlite:///{partial}")
-    try:
-        with kept.read() as conn:
-            integrity = conn.execute(text("PRAGMA integrity_check")).scalar()
-            checks = conn.execute(text("SELECT count(*) FROM checks")).scalar()
-        report = audit.verify(kept)
-    finally:
-        kept.dispose()
+    integrity, checks, report = backup.check_copy(partial)
     if integrity != "ok" or not report.ok:
         partial.unlink(missing_ok=True)
         raise CliError(f"the copy failed its check ({integrity}; audit: {report.problems[:1]}); nothing was kept",

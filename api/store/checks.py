@@ -28,7 +28,6 @@ from .db import Check, Database, as_utc, utcnow
 from .keys import Principal, Role
 
 STATUSES = ("submitted", "in_review", "confirmed", "overridden", "information_requested")
-VERDICTS = ("allowed", "conditional", "prohibited")
 
 
 class _RandomPool:
@@ -76,6 +75,9 @@ class NewCheck:
 
 @dataclass(frozen=True)
 class StoredCheck:
+    """A stored check, as every reader of one sees it: the API's document, the review workflow, receipts and
+    replay (``get`` and ``readable`` decide who may see it)."""
+
     id: str
     owner: str
     status: str
@@ -88,6 +90,12 @@ class StoredCheck:
     proposal_media_type: str
     proposal_json: str
     verdict_json: str
+    title: str | None
+    revision: int
+
+    @property
+    def verdict(self) -> dict[str, Any]:
+        return orjson.loads(self.verdict_json)  # type: ignore[no-any-return]
 
     def document(self) -> bytes:
         """The check as the API returns it (verdict and proposal spliced in as stored)."""
@@ -111,7 +119,7 @@ class StoredCheck:
 _INSERT = insert(Check)
 _GET = select(Check.id, Check.owner, Check.status, Check.created_at, Check.as_of, Check.lang, Check.scenario,
               Check.ruleset_hash, Check.engine_version, Check.proposal_media_type, Check.proposal_json,
-              Check.verdict_json).where(Check.id == bindparam("check_id"))
+              Check.verdict_json, Check.title, Check.revision).where(Check.id == bindparam("check_id"))
 
 
 @dataclass(frozen=True)
@@ -132,10 +140,11 @@ def prepare(new: NewCheck) -> Prepared:
         as_of=dt.date.fromisoformat(rs["as_of"]), lang=new.lang, scenario=scenario, ruleset_hash=rs["hash"],
         engine_version=rs["engine_version"], proposal_media_type=new.proposal_media_type,
         proposal_json=orjson.dumps(new.proposal).decode(), verdict_json=orjson.dumps(v).decode(),
+        title=new.title[:500] if new.title else None, revision=1,
     )
     row = {
         "id": check.id, "owner": check.owner, "status": check.status, "created_at": check.created_at,
-        "title": new.title[:500] if new.title else None,
+        "title": check.title,
         "verdict": v["verdict"], "complete": v["complete"], "could_become": v["could_become"],
         "could_fall_to": v["could_fall_to"], "as_of": check.as_of, "lang": check.lang, "scenario": scenario,
         "ruleset_hash": check.ruleset_hash, "engine_version": check.engine_version,
@@ -253,7 +262,7 @@ def _stored(row: Any) -> StoredCheck:  # a Row of _GET's columns
         id=row.id, owner=row.owner, status=row.status, created_at=as_utc(row.created_at), as_of=row.as_of,
         lang=row.lang, scenario=row.scenario, ruleset_hash=row.ruleset_hash, engine_version=row.engine_version,
         proposal_media_type=row.proposal_media_type, proposal_json=row.proposal_json,
-        verdict_json=row.verdict_json,
+        verdict_json=row.verdict_json, title=row.title, revision=row.revision,
     )
 
 
@@ -271,56 +280,17 @@ def may_read(principal: Principal, owner: str) -> bool:
     return principal.key_id == owner or principal.role == Role.assessor
 
 
-def get(db: Database, check_id: str, principal: Principal) -> StoredCheck | None:
-    """The check if it exists and the caller may see it (the owner, or an assessor); else None."""
-    with db.read() as conn:
-        row = conn.execute(_GET, {"check_id": check_id}).one_or_none()
-    if row is None or not may_read(principal, row.owner):
-        return None
-    return _stored(row)
-
-
-# -- the one read model of a stored check ---------------------------------------------------------
-_CHECK_FIELDS = (Check.id, Check.owner, Check.status, Check.created_at, Check.title, Check.verdict,
-                 Check.complete, Check.could_become, Check.could_fall_to, Check.as_of, Check.lang, Check.scenario,
-                 Check.ruleset_hash, Check.engine_version, Check.proposal_json, Check.verdict_json, Check.revision)
-
-
-@dataclass(frozen=True)
-class CheckRow:
-    """A stored check as the review workflow, receipts and replay read it (``readable`` decides who may see it)."""
-
-    id: str
-    owner: str
-    status: str
-    created_at: dt.datetime
-    title: str | None
-    as_of: dt.date
-    lang: str
-    scenario: str | None
-    ruleset_hash: str
-    engine_version: str
-    proposal_json: str
-    verdict_json: str
-    revision: int
-
-    @property
-    def verdict(self) -> dict[str, Any]:
-        return orjson.loads(self.verdict_json)  # type: ignore[no-any-return]
-
-
-def load_check(db: Database, check_id: str) -> CheckRow | None:
+# -- reading a check for the review workflow, receipts and replay ------------------------------------------
+def load_check(db: Database, check_id: str) -> StoredCheck | None:
+    """The check, whoever owns it (``readable`` is the one that asks who may see it)."""
     if len(check_id) > 36:
         return None
     with db.read() as conn:
-        r = conn.execute(select(*_CHECK_FIELDS).where(Check.id == check_id)).one_or_none()
-    if r is None:
-        return None
-    return CheckRow(r.id, r.owner, r.status, as_utc(r.created_at), r.title, r.as_of, r.lang, r.scenario,
-                    r.ruleset_hash, r.engine_version, r.proposal_json, r.verdict_json, r.revision)
+        row = conn.execute(_GET, {"check_id": check_id}).one_or_none()
+    return None if row is None else _stored(row)
 
 
-def readable(db: Database, check_id: str, principal: Principal) -> CheckRow:
+def readable(db: Database, check_id: str, principal: Principal) -> StoredCheck:
     """The check, if this principal may see it; CheckNotFound otherwise (someone else's check does not exist)."""
     check = load_check(db, check_id)
     if check is None or not may_read(principal, check.owner):

@@ -31,7 +31,7 @@ from biotoets.engine.proposal import Proposal
 from biotoets.engine.scenarios import rule_base_from_snapshot
 
 from . import audit
-from .checks import CheckRow
+from .checks import StoredCheck
 from .db import AuditRecord, Database, RulesetSnapshot, as_utc, utcnow
 
 EVALUATION_ACTIONS = ("check.created", "check.reevaluated")
@@ -92,7 +92,7 @@ def load_snapshot(db: Database, ruleset_hash: str) -> dict[str, bytes] | None:
 
 
 # -- receipts -------------------------------------------------------------------------------------
-def receipt(db: Database, check: CheckRow, outcome: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def receipt(db: Database, check: StoredCheck, outcome: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The receipt of a check's current evaluation (``outcome``: the review's result, if any)."""
     verdict = check.verdict
     with db.read() as conn:
@@ -187,13 +187,13 @@ class ReplayEngines:
         self._engines.move_to_end(ruleset_hash)
         return engine
 
-    def evaluate(self, check: CheckRow, files: Mapping[str, bytes]) -> dict[str, Any]:
+    def evaluate(self, check: StoredCheck, files: Mapping[str, bytes]) -> dict[str, Any]:
         engine = self.get(check.ruleset_hash, files)
         proposal = Proposal.model_validate_json(check.proposal_json)
         return engine.evaluate(proposal, check.as_of, lang=check.lang)
 
 
-def replay_report(check: CheckRow, replayed: Mapping[str, Any]) -> dict[str, Any]:
+def replay_report(check: StoredCheck, replayed: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "check": check.id,
         "revision": check.revision,
@@ -217,7 +217,7 @@ def record_replay(db: Database, actor: str, report: Mapping[str, Any]) -> int:
 _server_engines = ReplayEngines()
 
 
-async def replay_in_server(db: Database, check: CheckRow) -> dict[str, Any]:
+async def replay_in_server(db: Database, check: StoredCheck) -> dict[str, Any]:
     """Replay a check on this process's engine thread; SnapshotError when its rule files are not stored."""
     from ..engines.service import engine_executor
 

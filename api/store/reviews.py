@@ -20,7 +20,7 @@ from ..faults import CheckNotFound
 from ..vocab import AWAITING_REVIEW, FINAL
 from ..workflow import AUDIT_ACTIONS, Conflict, ReviewRequest, check_decision, next_status, possible_steps
 from . import audit
-from .checks import CheckRow, load_check
+from .checks import StoredCheck, load_check
 from .db import ApiKey, Check, CheckRevision, Database, Review, as_utc, dumps, utcnow
 from .keys import Principal
 
@@ -60,7 +60,7 @@ def decide(db: Database, check_id: str, actor: Principal, req: ReviewRequest) ->
     return {"status": to}
 
 
-def load_for_answers(db: Database, check_id: str, principal: Principal) -> CheckRow:
+def load_for_answers(db: Database, check_id: str, principal: Principal) -> StoredCheck:
     """The check the applicant answers questions on; CheckNotFound (not theirs) or Conflict (nothing was asked)."""
     check = load_check(db, check_id)
     if check is None or check.owner != principal.key_id:
@@ -70,7 +70,7 @@ def load_for_answers(db: Database, check_id: str, principal: Principal) -> Check
     return check
 
 
-def store_answers(db: Database, check: CheckRow, actor: Principal, proposal: Mapping[str, Any],
+def store_answers(db: Database, check: StoredCheck, actor: Principal, proposal: Mapping[str, Any],
                   verdict: Mapping[str, Any], answered: Sequence[str], message: str | None) -> None:
     """Keep the check's evaluation as a revision, store the new one, log both (one transaction)."""
     rs = verdict["ruleset"]
@@ -122,7 +122,7 @@ def _actor(key: str, name: str | None, role: str | None) -> dict[str, Any]:
     return {"key": key, "name": name, "role": role}
 
 
-def state(db: Database, check: CheckRow, questions: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def state(db: Database, check: StoredCheck, questions: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The check's review state: status, outcome, the questions asked, every step, earlier evaluations."""
     with db.read() as conn:
         rows = conn.execute(

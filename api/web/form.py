@@ -21,6 +21,7 @@ from urllib.parse import quote
 import yaml
 
 from ..documents import answers as ans
+from ..vocab import EFFECTS
 
 UNKNOWN = "unknown"
 
@@ -248,8 +249,7 @@ def question_help(verdict: Mapping[str, Any], fact: str) -> dict[str, Any] | Non
     rule_ids: list[str] = []
     for q in verdict["questions"]:
         if ans.asked_as(q["fact"]) == fact:
-            order = ("allowed", "conditional", "prohibited")
-            if lead is None or order.index(q["could_lead_to"]) > order.index(lead):
+            if lead is None or EFFECTS.index(q["could_lead_to"]) > EFFECTS.index(lead):
                 lead = q["could_lead_to"]
             rule_ids += [r for r in q["rules"] if r not in rule_ids]
     if lead is None:

@@ -39,7 +39,7 @@ from ..http.receive import choose_lang, read_body
 from ..store.db import Database, as_utc, utcnow
 from ..store.keys import Role
 from ..store.sessions import WebUser, load_session
-from ..vocab import EFFECTS
+from ..vocab import EFFECTS, LANGS
 from ..workflow import Conflict
 from . import form as webform
 
@@ -81,7 +81,7 @@ def local_path(target: str | None, default: str = "/") -> str:
 
 def lang_of(request: Request) -> str:
     chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-    if chosen in ("nl", "en"):
+    if chosen in LANGS:
         return chosen
     return choose_lang(None, request.headers.get("accept-language"))
 
@@ -216,7 +216,7 @@ def render(request: Request, template: str, user: WebUser | None, status: int = 
     response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; "
                                                    "frame-ancestors 'none'; form-action 'self'")
     response.headers["Referrer-Policy"] = "same-origin"
-    if request.query_params.get("lang") in ("nl", "en"):
+    if request.query_params.get("lang") in LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True,
                             secure=request.url.scheme == "https")
     return response

@@ -20,8 +20,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from biotoets.api.http.app import create_app
 from biotoets.api.cli import main
+from biotoets.api.http.app import create_app
 from biotoets.api.settings import Settings
 from biotoets.engine.loader import RuleLoadError, load_rule_base
 from tests.test_loader import edit_rule

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from ...vocab import RuleEffect
 from ..deps import catalogue, json_response, state_of
 from ..models.catalogue import RuleDocument, RuleList, SourceList
 from ..openapi import problem_responses
@@ -21,7 +22,7 @@ router = APIRouter()
 async def list_rules(
     request: Request,
     domain: Annotated[str | None, Query(max_length=100, description="Only rules of this domain.")] = None,
-    effect: Annotated[Literal["allowed", "conditional", "prohibited", "derive"] | None,
+    effect: Annotated[RuleEffect | None,
                       Query(description="Only rules with this effect.")] = None,
 ) -> Response:
     """Every rule in the rule base: id, title, effect, validity and the articles it rests on. Public."""

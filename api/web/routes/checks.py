@@ -18,7 +18,7 @@ from ...http.deps import evaluate
 from ...http.receive import ReceivedProposal, validate_proposal
 from ...services import answer_questions
 from ...store import audit, checks, receipts, reviews
-from ...store.checks import CheckRow
+from ...store.checks import StoredCheck
 from ...store.keys import Role, key_name
 from ...store.sessions import WebUser
 from .. import form as webform
@@ -41,7 +41,7 @@ from ..pages import (
 router = APIRouter()
 
 
-async def readable_check(request: Request, user: WebUser, check_id: str) -> CheckRow:
+async def readable_check(request: Request, user: WebUser, check_id: str) -> StoredCheck:
     try:
         return await asyncio.to_thread(checks.readable, db_of(request), check_id, user.principal)
     except NotFound:
@@ -67,7 +67,7 @@ async def check_page(request: Request, check_id: str) -> Response:
     return await _check_page(request, user, check, errors=[], form={})
 
 
-async def _check_page(request: Request, user: WebUser, check: CheckRow, errors: list[dict[str, str]],
+async def _check_page(request: Request, user: WebUser, check: StoredCheck, errors: list[dict[str, str]],
                       form: Mapping[str, Any], status: int = 200, notice: str | None = None,
                       replay: Mapping[str, Any] | None = None) -> Response:
     db = db_of(request)

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from biotoets.api.engines.pool import evaluate_many, summarize
 from biotoets.api.analysis.generate import generate_proposals
+from biotoets.api.engines.pool import evaluate_many, summarize
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.loader import load_rule_base
 

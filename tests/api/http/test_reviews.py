@@ -11,8 +11,8 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from biotoets.api.workflow import TRANSITIONS, Conflict, next_status, possible_steps
 from biotoets.api.store import audit
+from biotoets.api.workflow import TRANSITIONS, Conflict, next_status, possible_steps
 
 from ..conftest import Api
 from ..helpers import GERMLINE, PLAIN, REPRODUCTIVE, problem

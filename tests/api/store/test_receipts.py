@@ -14,12 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from biotoets.api.http.app import create_app
 from biotoets.api.cli import main
+from biotoets.api.http.app import create_app
 from biotoets.api.settings import Settings
+from biotoets.api.store import checks, receipts
 from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth
-from biotoets.api.store import checks, receipts
 from biotoets.engine.loader import default_rules_dir, load_rule_base
 
 from ..conftest import Api

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from biotoets.api.http.app import create_app
 from biotoets.api.documents import answers as ans
+from biotoets.api.http.app import create_app
 from biotoets.api.settings import Settings
 from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth

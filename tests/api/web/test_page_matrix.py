@@ -22,8 +22,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from biotoets.api.http.app import create_app
 from biotoets.api.documents import answers as ans
+from biotoets.api.http.app import create_app
 from biotoets.api.settings import Settings
 from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from biotoets.api.web import form as webform
-from biotoets.api.http.app import create_app
 from biotoets.api.documents import answers as ans
+from biotoets.api.http.app import create_app
 from biotoets.api.settings import Settings
 from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth
+from biotoets.api.web import form as webform
 from biotoets.engine.facts import base_facts
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "api" / "web" / "templates"
