@@ -7,7 +7,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 from biotoets.engine.evaluate import Engine
@@ -18,6 +17,7 @@ from biotoets.engine.scenarios import STATUS_WORDS, read_scenario, scenario_info
 from ..analysis import casebase as cb
 from ..documents.inputs import parse_document, to_proposal
 from ..documents.render import rule_text, verdict_text
+from ..vocab import today
 from .common import (
     EXIT_PROBLEMS,
     EXIT_RULES,
@@ -38,7 +38,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     proposal = to_proposal(parse_document(data, "the proposal" if args.file == "-" else args.file))
     engine = scenario_engine(args, args.scenario) if args.scenario else make_engine(load_base(args))
     try:
-        verdict = engine.evaluate(proposal, args.as_of or date.today(), lang=args.lang)
+        verdict = engine.evaluate(proposal, args.as_of or today(), lang=args.lang)
     finally:
         engine.close()  # (rulesets left in durable_rules pile up in a long-lived process: see Engine.close)
     if args.json:
@@ -87,7 +87,7 @@ def cmd_rules_lint(args: argparse.Namespace) -> int:
         engine = make_engine(load_base(args))
         try:
             outcomes = cb.run_cases(cb.load_cases(Path(args.cases) if args.cases else None), lambda _s: engine,
-                                    date.today())
+                                    today())
             covered = cb.coverage(engine, outcomes)["rules"]["covered"]
         finally:
             engine.close()
@@ -136,7 +136,7 @@ def _casebase_run(args: argparse.Namespace, cases: list[cb.Case], engine: Engine
         return engines[scenario]
 
     progress = None if args.quiet else _progress_bar(len(cases))
-    outcomes = cb.run_cases(cases, engine_for, date.today(), progress)
+    outcomes = cb.run_cases(cases, engine_for, today(), progress)
     failed = [o for o in outcomes if not o.passed]
     counts: dict[str, list[int]] = {}
     for o in outcomes:
@@ -185,16 +185,16 @@ def cmd_scenarios_list(args: argparse.Namespace) -> int:
 def cmd_impact(args: argparse.Namespace) -> int:
     from ..analysis import impact
 
-    today = args.as_of or date.today()
+    as_of = args.as_of or today()
     try:
         if args.generated:
             bar = None if args.quiet else _progress_pairs()
-            report = impact.run_generated(args.scenario, args.generated, args.seed, today, rules_dir_arg(args),
+            report = impact.run_generated(args.scenario, args.generated, args.seed, as_of, rules_dir_arg(args),
                                           workers=args.workers, progress=bar)
         else:
             cases = cb.load_cases(Path(args.cases) if args.cases else None)
             bar1 = None if args.quiet else _progress_bar(len(cases))
-            report = impact.run_cases(args.scenario, Path(args.cases) if args.cases else None, today,
+            report = impact.run_cases(args.scenario, Path(args.cases) if args.cases else None, as_of,
                                       rules_dir_arg(args), progress=bar1)
     except RuleLoadError as exc:
         raise CliError(f"the scenario does not load: {exc}", EXIT_RULES) from None

@@ -24,6 +24,7 @@ from biotoets.engine.scenarios import read_scenario, scenario_info, scenario_nam
 
 from ...documents.inputs import validation_problems
 from ...faults import InvalidInput
+from ...vocab import today as vocab_today
 from ..deps import JSON, Admin, json_body, json_response, secured, state_of
 from ..models.base import Text
 from ..models.impact import ImpactReport, ImpactRequest, ScenarioList, ScenarioSummary
@@ -92,7 +93,7 @@ async def post_impact(request: Request, principal: Admin) -> Response:
     directory = rules_dir(request)
     if req.scenario not in scenario_names(directory):
         raise Problem("not-found", f"There is no scenario {req.scenario!r}; see GET /v1/scenarios.")
-    today = req.as_of or dt.datetime.now(dt.UTC).date()
+    today = req.as_of or vocab_today()
     loop = asyncio.get_running_loop()
     try:
         report = await loop.run_in_executor(_pool(), _run, req.scenario, today,
