@@ -40,14 +40,14 @@ $(TYPING):
 	for p in engine api rules schemas casebase; do ln -sfn ../../../$$p $(TYPING)/$$p; done
 
 typecheck: install $(TYPING)
-	$(BIN)/mypy -p biotoets.engine
+	$(BIN)/mypy -p biotoets.engine -p biotoets.api
 
 casebase: install
 	$(BIN)/biotoets casebase run --coverage --quiet
 
 test: install services chromium $(TYPING)
 	$(BIN)/ruff check .
-	$(BIN)/mypy -p biotoets.engine
+	$(BIN)/mypy -p biotoets.engine -p biotoets.api
 	$(BIN)/python -m pytest -q
 	$(BIN)/biotoets rules lint
 	$(BIN)/biotoets casebase run --coverage --quiet

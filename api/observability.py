@@ -327,10 +327,10 @@ class Observe:
 
 def add_metrics_route(app: FastAPI, guard: Callable[[Request], Awaitable[Any]] | None) -> None:
     """``GET /metrics``; ``guard`` is the dependency that admits the caller (None: public)."""
-    from .openapi import SECURITY_SCHEME, problem_responses
+    from .http.openapi import SECURITY_SCHEME, problem_responses
 
     dependencies = [Depends(guard)] if guard is not None else []
-    extra = {"security": [{SECURITY_SCHEME: []}]} if guard is not None else {}
+    extra: dict[str, Any] = {"security": [{SECURITY_SCHEME: []}]} if guard is not None else {}
     problems = problem_responses(401, 403) if guard is not None else {}
 
     @app.get("/metrics", tags=["health"], summary="Metrics in Prometheus' text format", response_model=None,

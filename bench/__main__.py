@@ -153,8 +153,8 @@ def machine() -> list[str]:
 
 # -- core --------------------------------------------------------------------------------------
 def section_core(cfg: Config, rep: Report) -> None:
-    from biotoets.api.casebase import load_cases
-    from biotoets.api.generate import generate_proposals
+    from biotoets.api.analysis.casebase import load_cases
+    from biotoets.api.analysis.generate import generate_proposals
     from biotoets.engine import reference
     from biotoets.engine.evaluate import Engine
     from biotoets.engine.facts import flatten
@@ -304,7 +304,7 @@ def section_core(cfg: Config, rep: Report) -> None:
 
 # -- scaling -----------------------------------------------------------------------------------
 def section_scaling(cfg: Config, rep: Report) -> None:
-    from biotoets.api.generate import generate_proposals
+    from biotoets.api.analysis.generate import generate_proposals
     from biotoets.engine import reference
     from biotoets.engine.evaluate import Engine
     from biotoets.engine.facts import flatten
@@ -410,8 +410,8 @@ def section_startup(cfg: Config, rep: Report) -> None:
 
 # -- batch -------------------------------------------------------------------------------------
 def section_batch(cfg: Config, rep: Report) -> None:
-    from biotoets.api.batch import evaluate_many
-    from biotoets.api.generate import generate_proposals
+    from biotoets.api.analysis.generate import generate_proposals
+    from biotoets.api.engines.pool import evaluate_many
 
     log(f"batch: generating {cfg.batch_n} proposals")
     t = time.perf_counter()
@@ -471,7 +471,7 @@ def section_ccore(cfg: Config, rep: Report) -> None:
 
 # -- API ---------------------------------------------------------------------------------------
 def section_api(cfg: Config, rep: Report) -> None:
-    from biotoets.api.generate import generate_proposals
+    from biotoets.api.analysis.generate import generate_proposals
 
     from .api_load import LoadUnavailable, bodies_for, drop_postgres_schema, load_biotoets, load_noop, postgres_url
 

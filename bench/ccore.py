@@ -35,7 +35,7 @@ from biotoets.engine.loader import load_rule_base
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.facts import flatten
 from biotoets.engine.proposal import Proposal
-from biotoets.api.generate import generate_proposals
+from biotoets.api.analysis.generate import generate_proposals
 n = int(sys.argv[1])
 base = load_rule_base()
 engine = Engine(base, name="ccore")

@@ -21,8 +21,8 @@ def main(argv: list[str] | None = None) -> int:
         from pyinstrument import Profiler
     except ImportError:
         sys.exit("bench.profile needs pyinstrument: .venv/bin/pip install -e '.[bench]'")
-    from biotoets.api.casebase import load_cases
-    from biotoets.api.generate import generate_proposals
+    from biotoets.api.analysis.casebase import load_cases
+    from biotoets.api.analysis.generate import generate_proposals
     from biotoets.engine.evaluate import Engine
     from biotoets.engine.loader import load_rule_base
 

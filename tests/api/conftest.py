@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from biotoets.api import auth
-from biotoets.api import db as dbm
-from biotoets.api.app import create_app
+from biotoets.api.http.app import create_app
 from biotoets.api.settings import Settings
+from biotoets.api.store import db as dbm
+from biotoets.api.store import keys as auth
 from tests.databases import DATABASES, postgres_schema
 
 from .helpers import OpenApi

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
-from biotoets.api.app import create_app
+from biotoets.api.http.app import create_app
 from biotoets.api.settings import Settings
 
 GERMLINE: dict[str, Any] = {

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from biotoets.api.casebase import check_case, load_cases
-from biotoets.api.inputs import to_proposal
+from biotoets.api.analysis.casebase import check_case, load_cases
+from biotoets.api.documents.inputs import to_proposal
 
 from ..conftest import TODAY
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from biotoets.api import casebase as cb
+from biotoets.api.analysis import casebase as cb
 from biotoets.api.cli import main
 from biotoets.engine.lint import Analyser, lint, lint_directory, lint_report, logical
 from biotoets.engine.loader import load_rule_base

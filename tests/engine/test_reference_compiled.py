@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from biotoets.api.generate import generate_proposals
+from biotoets.api.analysis.generate import generate_proposals
 from biotoets.engine import conditions as cond
 from biotoets.engine import reference
 from biotoets.engine.facts import flatten

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from biotoets.api.cli import main
-from biotoets.api.render import rule_text
+from biotoets.api.documents.render import rule_text
 from biotoets.engine import conditions as cond
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.lint import untranslated
@@ -181,7 +181,7 @@ def test_casebase_coverage_lines(capsys) -> None:
 
 
 def test_questions_never_asked_are_only_those_of_informational_facts(base) -> None:
-    from biotoets.api.casebase import askable_questions
+    from biotoets.api.analysis.casebase import askable_questions
 
     askable = askable_questions(base)
     for name in {f for r in base.rules.values() for f in r.facts if f in base.questions} - askable:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from biotoets.api import impact
+from biotoets.api.analysis import impact
 from biotoets.api.cli import main
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.loader import RuleLoadError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from biotoets.api.generate import generate_proposals
+from biotoets.api.analysis.generate import generate_proposals
 from biotoets.engine import verdict as vd
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.facts import flatten

@@ -22,9 +22,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from biotoets.api import auth
-from biotoets.api import db as dbm
 from biotoets.api.settings import Settings
+from biotoets.api.store import db as dbm
+from biotoets.api.store import keys as auth
 from tests.databases import postgres_schema
 
 HOST = "127.0.0.1"

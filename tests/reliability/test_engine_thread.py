@@ -17,9 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 import biotoets.engine.host as host_module
-from biotoets.api import engine_service
-from biotoets.api.app import create_app
-from biotoets.api.receive import validate_proposal
+from biotoets.api.engines import service as engine_service
+from biotoets.api.http.app import create_app
+from biotoets.api.http.receive import validate_proposal
 from biotoets.api.settings import Settings
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.host import EngineThreadError, engine_refusals

@@ -24,10 +24,10 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from biotoets.api import audit
-from biotoets.api import db as dbm
-from biotoets.api.casebase import load_cases
-from biotoets.api.receive import validate_proposal
+from biotoets.api.analysis.casebase import load_cases
+from biotoets.api.http.receive import validate_proposal
+from biotoets.api.store import audit
+from biotoets.api.store import db as dbm
 from biotoets.engine.evaluate import Engine
 from tests.conftest import TODAY
 from tests.databases import DATABASES

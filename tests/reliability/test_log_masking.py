@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
-from biotoets.api import checks
-from biotoets.api.app import create_app
+from biotoets.api.http.app import create_app
 from biotoets.api.observability import JsonFormatter, RequestIdFilter, redact
 from biotoets.api.settings import Settings
+from biotoets.api.store import checks
 from tests.api.helpers import GERMLINE
 
 from .server import bearer, make_keys

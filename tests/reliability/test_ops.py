@@ -19,8 +19,8 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from biotoets.api import audit
-from biotoets.api import db as dbm
+from biotoets.api.store import audit
+from biotoets.api.store import db as dbm
 from tests.api.helpers import GERMLINE, PLAIN, REPRODUCTIVE
 from tests.figures import note
 

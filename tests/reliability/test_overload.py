@@ -20,12 +20,12 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from biotoets.api import auth
-from biotoets.api import db as dbm
-from biotoets.api import engine_service as es
-from biotoets.api.app import create_app
-from biotoets.api.receive import validate_proposal
+from biotoets.api.engines import service as es
+from biotoets.api.http.app import create_app
+from biotoets.api.http.receive import validate_proposal
 from biotoets.api.settings import Settings, SettingsError
+from biotoets.api.store import db as dbm
+from biotoets.api.store import keys as auth
 from tests.api.helpers import PLAIN
 from tests.conftest import TODAY
 from tests.figures import note

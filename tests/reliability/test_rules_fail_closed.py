@@ -20,8 +20,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from biotoets.api.app import create_app
 from biotoets.api.cli import main
+from biotoets.api.http.app import create_app
 from biotoets.api.settings import Settings
 from biotoets.engine.loader import RuleLoadError, load_rule_base
 from tests.engine.test_loader import edit_rule
@@ -107,8 +107,8 @@ def test_the_environment_setting_stops_a_real_serve_process(rules_copy: Path, tm
 
 SUPERVISE = """
 import sys, uvicorn
-from biotoets.api.cli_server import _run
-config = uvicorn.Config("biotoets.api.app:create_app", factory=True, host=sys.argv[1], port=int(sys.argv[2]),
+from biotoets.api.cli.server import _run
+config = uvicorn.Config("biotoets.api.http.app:create_app", factory=True, host=sys.argv[1], port=int(sys.argv[2]),
                         workers=2, timeout_worker_healthcheck=10)
 sys.exit(0 if _run(config) else 3)
 """

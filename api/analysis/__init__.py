@@ -1,0 +1,1 @@
+"""Work over many proposals: the case base, generated proposals, and the impact of a policy scenario."""

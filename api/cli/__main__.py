@@ -1,0 +1,7 @@
+"""``python -m biotoets.api.cli``."""
+
+import sys
+
+from biotoets.api.cli import main
+
+sys.exit(main())

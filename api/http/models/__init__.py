@@ -1,0 +1,1 @@
+"""Response models of the HTTP API, for the OpenAPI document (handlers build their JSON directly)."""

@@ -1,0 +1,284 @@
+"""The applicant's form: texts and labels, the widget for each fact, reading answers, the next question.
+
+The form starts with a few questions that set the scene (``start`` in
+``webtext.yaml``), then asks only what the engine's verdict lists as open
+questions -- facts that are unknown and could change the verdict -- one at a
+time, in the order of ``rules/questions.yaml``, until none is left or the
+applicant has said "I don't know" to the rest. Each answer re-evaluates.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+
+from ..documents import answers as ans
+from ..vocab import EFFECTS
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class WebText:
+    ui: dict[str, dict[str, Any]]
+    values: dict[str, dict[str, dict[str, str]]]
+    facts: dict[str, dict[str, str]]
+    start: dict[str, Any]
+
+    def t(self, key: str, lang: str) -> Any:
+        entry = self.ui.get(key)
+        if entry is None:
+            raise KeyError(f"no web text {key!r} in webtext.yaml")
+        return entry[lang]
+
+
+@cache
+def texts() -> WebText:
+    raw = yaml.safe_load(resources.files("biotoets.api.web").joinpath("webtext.yaml").read_text(encoding="utf-8"))
+    values = dict(raw["values"])
+    for fact, set_name in raw["fact_value_sets"].items():
+        values[fact] = raw["value_sets"][set_name]
+    return WebText(raw["ui"], values, raw["facts"], raw["start"])
+
+
+def fact_label(fact: str, lang: str) -> str:
+    entry = texts().facts.get(fact)
+    return entry[lang] if entry else fact
+
+
+def value_label(fact: str, value: Any, lang: str) -> str:
+    """A fact's value as a person reads it."""
+    tx = texts()
+    if value is None:
+        return str(tx.t("dont_know", lang))
+    if isinstance(value, bool):
+        return str(tx.t("yes" if value else "no", lang))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) if value else str(tx.t("none", lang))
+    labels = tx.values.get(fact, {})
+    if isinstance(value, str) and value in labels:
+        return labels[value][lang]
+    return str(value)
+
+
+# -- widgets ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Widget:
+    fact: str
+    kind: str  # bool | enum | int | codes
+    options: tuple[tuple[str, str], ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    codes: str = ""  # country | annex
+
+
+def widget(fact: str, lang: str) -> Widget:
+    f = ans.facts()[fact]
+    if f.kind == "bool":
+        return Widget(fact, "bool", (("yes", texts().t("yes", lang)), ("no", texts().t("no", lang))))
+    if f.kind == "enum":
+        return Widget(fact, "enum", tuple((v, value_label(fact, v, lang)) for v in f.values))
+    if f.kind == "int":
+        return Widget(fact, "int", minimum=f.minimum, maximum=f.maximum)
+    return Widget(fact, "codes", codes="annex" if fact == "export.dual_use_items" else "country")
+
+
+def field_id(fact: str, suffix: str = "") -> str:
+    """An HTML id for a fact's input (no dots, so it is also a plain CSS selector)."""
+    base = "f-" + re.sub(r"[^a-z0-9]+", "-", fact.lower()).strip("-")
+    return f"{base}-{suffix}" if suffix else base
+
+
+@dataclass
+class Read:
+    """What a form said about one fact: known with a value, unknown, or an error to show."""
+
+    fact: str
+    known: bool = False
+    value: Any = None
+    error: str | None = None
+    raw: dict[str, str] = field(default_factory=dict)
+
+
+def read_answer(fact: str, form: Mapping[str, Sequence[str]], lang: str, prefix: str = "") -> Read:
+    """Read the answer to one fact from posted form fields (``prefix`` separates facts on a shared page)."""
+    tx = texts()
+
+    def one(name: str) -> str:
+        values = form.get(prefix + name) or [""]
+        return values[0].strip()
+
+    w = widget(fact, lang)
+    choice = one("answer")
+    raw = {"answer": choice}
+    if choice == UNKNOWN:
+        return Read(fact, known=False, raw=raw)
+    if w.kind == "bool":
+        if choice not in ("yes", "no"):
+            return Read(fact, error=str(tx.t("select_answer", lang)), raw=raw)
+        return Read(fact, True, choice == "yes", raw=raw)
+    if w.kind == "enum":
+        if choice not in {v for v, _ in w.options}:
+            return Read(fact, error=str(tx.t("select_answer", lang)), raw=raw)
+        return Read(fact, True, choice, raw=raw)
+    if w.kind == "int":
+        text = one("number")
+        raw["number"] = text
+        if choice != "number" and not text:
+            return Read(fact, error=str(tx.t("number_invalid", lang)), raw=raw)
+        try:
+            number = int(text)
+        except ValueError:
+            return Read(fact, error=str(tx.t("number_invalid", lang)), raw=raw)
+        if w.minimum is not None and number < w.minimum:
+            return Read(fact, error=f"{tx.t('number_too_small', lang)} {w.minimum}", raw=raw)
+        if w.maximum is not None and number > w.maximum:
+            return Read(fact, error=f"{tx.t('number_too_large', lang)} {w.maximum}", raw=raw)
+        return Read(fact, True, number, raw=raw)
+    # codes
+    text = one("codes")
+    raw["codes"] = text
+    if choice == "none":
+        return Read(fact, True, [], raw=raw)
+    if choice != "list" and not text:
+        return Read(fact, error=str(tx.t("select_answer", lang)), raw=raw)
+    codes = [c for c in re.split(r"[\s,;]+", text) if c]
+    if not codes:
+        return Read(fact, error=str(tx.t("codes_missing", lang)), raw=raw)
+    if w.codes == "annex":
+        codes = [c[:2].upper() + c[2:].lower() for c in codes]
+        bad = [c for c in codes if not ans.ANNEX_CODE.match(c)]
+        message = "codes_invalid_annex"
+    else:
+        codes = [c.upper() for c in codes]
+        bad = [c for c in codes if not ans.COUNTRY.match(c)]
+        message = "codes_invalid_country"
+    if bad:
+        return Read(fact, error=f"{tx.t(message, lang)} {', '.join(bad[:5])}", raw=raw)
+    if len(codes) > 100:
+        return Read(fact, error=str(tx.t("codes_missing", lang)), raw=raw)
+    return Read(fact, True, sorted(set(codes)), raw=raw)
+
+
+def raw_of(fact: str, known: Mapping[str, Any], unknown: Sequence[str]) -> dict[str, str]:
+    """The form fields that show a stored answer again (for Change links and Back)."""
+    if fact in unknown:
+        return {"answer": UNKNOWN}
+    if fact not in known:
+        return {}
+    value = known[fact]
+    kind = ans.facts()[fact].kind
+    if kind == "bool":
+        return {"answer": "yes" if value else "no"}
+    if kind == "enum":
+        return {"answer": str(value)}
+    if kind == "int":
+        return {"answer": "number", "number": str(value)}
+    return {"answer": "list" if value else "none", "codes": ", ".join(value)}
+
+
+# -- the draft ------------------------------------------------------------------------------------
+def read_answers(facts: Sequence[str], form: Mapping[str, Sequence[str]], lang: str) -> tuple[list[Read],
+                                                                                           dict[str, str]]:
+    """The answers to several facts asked on one page (fields named ``fact:...``) and the errors, by fact."""
+    reads = [read_answer(fact, form, lang, prefix=f"{fact}:") for fact in facts]
+    return reads, {r.fact: r.error for r in reads if r.error}
+
+
+def new_draft() -> dict[str, Any]:
+    # "id": the draft's own Idempotency-Key, so a form sent twice (a double click, a reload) stores one check.
+    return {"proposal": {}, "unknown": [], "screening": {}, "asked": [], "started": False,
+            "id": secrets.token_urlsafe(16)}
+
+
+def set_answer(draft: dict[str, Any], fact: str, read: Read) -> None:
+    """Write one answer into the draft: a value, or "I don't know" (the fact stays unknown)."""
+    draft["proposal"] = ans.apply(draft["proposal"], {fact: read.value if read.known else None})
+    unknown = [f for f in draft["unknown"] if f != fact]
+    if not read.known:
+        unknown.append(fact)
+    draft["unknown"] = unknown
+
+
+def set_screening(draft: dict[str, Any], name: str, choice: str) -> None:
+    """A screening answer ("no" states its facts; "yes" or "I don't know" leaves them to later questions)."""
+    spec = texts().start["screening"][name]
+    previous = draft["screening"].get(name)
+    draft["screening"][name] = choice
+    stated = spec["no"]
+    if choice == "no":
+        draft["proposal"] = ans.apply(draft["proposal"], stated)
+    elif previous == "no":  # no longer "no": what it stated is unknown again
+        draft["proposal"] = ans.apply(draft["proposal"], {f: None for f in stated})
+
+
+def known(draft: Mapping[str, Any]) -> dict[str, Any]:
+    return ans.known_facts(draft["proposal"])
+
+
+def open_questions(verdict: Mapping[str, Any], draft: Mapping[str, Any], order: Sequence[str]) -> list[str]:
+    """The facts still to ask, in the questions file's order: open in the verdict, not answered
+    "I don't know", and askable (a partner's flag needs the partners' countries first)."""
+    skip = set(draft["unknown"])
+    have = known(draft)
+    rank = {f: i for i, f in enumerate(order)}
+    out: dict[str, None] = {}
+    for q in verdict["questions"]:
+        fact = ans.asked_as(q["fact"])
+        if fact in skip or fact not in ans.facts() or fact in have:
+            continue
+        if fact in ans.PARTNER_FLAGS and not draft["proposal"].get("partners"):
+            if "partners.countries" in skip or "partners.countries" in have:
+                continue  # countries unknown or none: the flag cannot be stated
+            fact = "partners.countries"
+        out[fact] = None
+    return sorted(out, key=lambda f: rank.get(f, len(rank)))
+
+
+def question_help(verdict: Mapping[str, Any], fact: str) -> dict[str, Any] | None:
+    """Why a question is asked: the most severe verdict it could lead to and the rules it concerns."""
+    lead = None
+    rule_ids: list[str] = []
+    for q in verdict["questions"]:
+        if ans.asked_as(q["fact"]) == fact:
+            if lead is None or EFFECTS.index(q["could_lead_to"]) > EFFECTS.index(lead):
+                lead = q["could_lead_to"]
+            rule_ids += [r for r in q["rules"] if r not in rule_ids]
+    if lead is None:
+        return None
+    grounds = {g["rule"]: g for g in verdict["possible_grounds"] + verdict["grounds"]}
+    return {"could_lead_to": lead, "rules": [grounds[r] for r in rule_ids if r in grounds]}
+
+
+def answer_rows(lang: str, proposal: Mapping[str, Any], unknown: Sequence[str], order: Sequence[str],
+                editable: bool, hide_screened: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Every stated fact (and every 'I don't know'), in the questions' order, with a Change link."""
+    known = ans.known_facts(proposal)
+    rank = {f: i for i, f in enumerate(order)}
+    implied: set[str] = set()  # what "no partners" / "nothing abroad" already says, not shown twice
+    if proposal.get("partners") == []:
+        implied |= {"partners.countries", *ans.PARTNER_FLAGS}
+    if hide_screened:
+        implied |= {f for name, spec in texts().start["screening"].items() if hide_screened.get(name) == "no"
+                    for f in spec["no"]}
+    facts = [f for f in known if ans.answerable(f) and f not in implied] + [f for f in unknown if f not in known]
+    rows = []
+    for fact in sorted(dict.fromkeys(facts), key=lambda f: rank.get(f, len(rank))):
+        if fact in texts().start["about"]:
+            link = "/apply/about?return=check"
+        elif fact in texts().start["involves"]:
+            link = "/apply/involves?return=check"
+        else:
+            link = f"/apply/q/{quote(fact)}?return=check"
+        rows.append({"fact": fact, "label": fact_label(fact, lang),
+                     "value": value_label(fact, known.get(fact), lang), "known": fact in known,
+                     "link": link if editable else None, "id": field_id(fact)})
+    return rows
