@@ -1,6 +1,7 @@
 """Flows the HTTP API and the web pages share, written once: storing a check exactly once under an idempotency
-key, and answering an assessor's questions (apply the answers, evaluate again, store). Domain errors only
-(``faults``, ``workflow.Conflict``); each shell words them its own way."""
+key, answering an assessor's questions (apply the answers, evaluate again, store), and replaying a check.
+Domain errors only (``faults``, ``workflow.Conflict``, ``receipts.SnapshotError``); each shell words them its
+own way."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .documents import answers as ans
 from .faults import InvalidInput
-from .store import checks
+from .store import checks, receipts
 from .store import reviews as review_store
 from .store.checks import CheckWriter, NewCheck, StoredCheck
 from .store.db import Database
@@ -52,3 +53,11 @@ async def answer_questions(db: Database, check: StoredCheck, actor: Principal, a
     verdict = await evaluate(doc)
     await asyncio.to_thread(review_store.store_answers, db, check, actor, doc, verdict, list(answers), message)
     return verdict
+
+
+async def replay(db: Database, check: StoredCheck, actor: Principal) -> dict[str, Any]:
+    """Evaluate the check again under its stored rule files, date and language, and log the replay in the audit
+    chain; the report carries that record's number. ``receipts.SnapshotError`` if the rule files are not stored."""
+    report = await receipts.replay_in_server(db, check)
+    report["audit_record"] = await asyncio.to_thread(receipts.record_replay, db, actor.key_id, report)
+    return report

@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ...services import replay
 from ...store import receipts as rc
 from ...store.checks import readable
 from ...store.reviews import state
@@ -44,6 +45,5 @@ async def post_replay(request: Request, check_id: str, principal: AnyKey) -> Res
     report whether the verdict is unchanged. Logged in the audit chain. 409 if the rule files are not stored."""
     db = database(request)
     check = await asyncio.to_thread(readable, db, check_id, principal)
-    report = await rc.replay_in_server(db, check)
-    report["audit_record"] = await asyncio.to_thread(rc.record_replay, db, principal.key_id, report)
+    report = await replay(db, check, principal)
     return json_response(orjson.dumps(report))

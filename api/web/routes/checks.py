@@ -16,7 +16,7 @@ from ...documents import answers as ans
 from ...faults import InvalidInput, NotFound
 from ...http.deps import evaluate
 from ...http.receive import ReceivedProposal, validate_proposal
-from ...services import answer_questions
+from ...services import answer_questions, replay
 from ...store import audit, checks, receipts, reviews
 from ...store.checks import StoredCheck
 from ...store.keys import Role, key_name
@@ -180,9 +180,7 @@ async def replay_post(request: Request, check_id: str) -> Response:
     check = await readable_check(request, user, check_id)
     db = db_of(request)
     try:
-        report = await receipts.replay_in_server(db, check)
-        report["audit_record"] = await asyncio.to_thread(receipts.record_replay, db, user.principal.key_id,
-                                                         report)
+        report = await replay(db, check, user.principal)
     except receipts.SnapshotError:
         report = {"missing": True}
     return render(request, "replay.html", user, check=check, report=report)
