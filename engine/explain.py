@@ -9,7 +9,7 @@ when it moves the verdict, with the rules that would then decide it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -19,6 +19,8 @@ from .conditions import Truth
 from .model import EFFECTS, SEVERITY, VERDICT_WORDS, RuleBase, Text
 
 MAX_CHANGES = 12
+# verdict.applies, handed in by build_verdict: verdict.py refers to Explainer, so this module does not import it back
+AppliesFn = Callable[[RuleBase, dict[str, Truth]], dict[str, Truth]]
 _FORGET = object()  # "make this fact unknown", for probing which rules depend on it
 
 
@@ -101,7 +103,7 @@ class Explainer:
         return []
 
     def changes(self, facts: Mapping[str, Any], statuses: Mapping[str, Truth], on: date,
-                verdict: str, applies_fn: Any) -> list[dict[str, Any]]:
+                verdict: str, applies_fn: AppliesFn) -> list[dict[str, Any]]:
         """Single-fact changes that move the verdict, lowering ones first (at most ``MAX_CHANGES``)."""
         base = self.base
         in_force = self._in_force(on)
