@@ -25,7 +25,7 @@ from sqlalchemy.engine import Row
 
 from . import audit
 from .auth import Principal, Role
-from .db import Check, Database, as_utc, utcnow
+from .db import MAX_SEQ, Check, Database, as_utc, utcnow
 
 STATUSES = ("submitted", "in_review", "confirmed", "overridden", "information_requested")
 VERDICTS = ("allowed", "conditional", "prohibited")
@@ -291,7 +291,7 @@ def decode_cursor(cursor: str) -> int | None:
         value = int(seq)
     except (ValueError, UnicodeDecodeError):
         return None
-    return value if tag == "c1" and value > 0 else None
+    return value if tag == "c1" and 0 < value <= MAX_SEQ else None
 
 
 def list_page(db: Database, principal: Principal, *, limit: int, before: int | None, verdict: str | None,

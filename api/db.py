@@ -212,6 +212,9 @@ class WebSession(Base):
 
 
 GENESIS_HASH = "0" * 64
+# The largest sequence number either database stores (a signed 64-bit integer): a bigger one read from a
+# request can name no record, and SQLite would refuse to bind it.
+MAX_SEQ = 2**63 - 1
 
 
 def utcnow() -> dt.datetime:

@@ -34,7 +34,7 @@ from starlette.responses import Response
 from . import answers as ans
 from . import audit
 from .auth import Principal, Role
-from .db import ApiKey, AuditRecord, Check, CheckRevision, Database, Review, as_utc, dumps, utcnow
+from .db import MAX_SEQ, ApiKey, AuditRecord, Check, CheckRevision, Database, Review, as_utc, dumps, utcnow
 from .inputs import pointer
 from .models import Closed, Text
 from .problems import Problem
@@ -799,7 +799,7 @@ def add_routes(app: FastAPI) -> None:
                                              "(a check id or key id).")] = None,
         action: Annotated[str | None, Query(max_length=50, description="Only this action, e.g. "
                                             "review.overridden.")] = None,
-        before: Annotated[int | None, Query(ge=1, description="Records before this number.")] = None,
+        before: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="Records before this number.")] = None,
         limit: Annotated[int, Query(ge=1, le=200, description="Records per page.")] = 50,
     ) -> Response:
         """Assessors and admins. The log is append-only: no API call or page changes or removes a record;

@@ -42,7 +42,7 @@ from biotoets.engine.verdict import DISCLAIMER
 from . import answers as ans
 from . import audit, checks, receipts, reviews, webform
 from .auth import Principal, Role, expired
-from .db import ApiKey, Database, WebSession, as_utc, dumps, utcnow
+from .db import MAX_SEQ, ApiKey, Database, WebSession, as_utc, dumps, utcnow
 from .problems import Problem
 from .receive import choose_lang, read_body, validate_proposal
 
@@ -837,6 +837,8 @@ def add_routes(app: FastAPI) -> None:  # noqa: C901 - one place for every page
         try:
             before = int(q.get("before") or 0) or None
         except ValueError:
+            before = None
+        if before is not None and not 0 < before <= MAX_SEQ:
             before = None
         items, nxt = await asyncio.to_thread(reviews.audit_page, db_of(request), subject=subject, action=action,
                                              before=before, limit=50)
