@@ -575,7 +575,7 @@ class CatchAll:
 
 # -- the application -------------------------------------------------------------------------------
 def _startup(settings: Settings) -> tuple[dbm.Database, str]:
-    db = dbm.Database(settings.database_url)
+    db = dbm.Database(settings.database_url, settings.sqlite_synchronous)
     if settings.migrate_on_start:
         dbm.upgrade(db)
     revision = dbm.current_revision(db) or ""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/biotoets.db"
 DEFAULT_MAX_BODY_BYTES = 1_000_000
+SQLITE_SYNCHRONOUS = ("full", "normal")
 
 
 class SettingsError(ValueError):
@@ -45,6 +46,16 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
         raise SettingsError(f"{name}={raw!r}: not a whole number") from None
     if value < minimum:
         raise SettingsError(f"{name}={raw!r}: must be at least {minimum}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name}={raw!r}: use {' or '.join(choices)}")
     return value
 
 
@@ -79,6 +90,10 @@ class Settings:
     metrics_public: bool = False
     # Evaluations a worker process lets wait for its engine thread before it answers 503 (0: no limit).
     engine_queue_limit: int = 256
+    # SQLite: "full" syncs the write-ahead log on every commit, so an acknowledged check survives a power loss
+    # (the check writer's group commit shares one sync among the checks that arrive together); "normal" survives
+    # a killed process but may lose the last commits when the machine loses power.
+    sqlite_synchronous: str = "full"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +112,7 @@ class Settings:
             access_log=_flag(env, "BIOTOETS_ACCESS_LOG", False),
             metrics_public=_flag(env, "BIOTOETS_METRICS_PUBLIC", False),
             engine_queue_limit=_int(env, "BIOTOETS_ENGINE_QUEUE_LIMIT", 256, 0),
+            sqlite_synchronous=_choice(env, "BIOTOETS_SQLITE_SYNCHRONOUS", "full", SQLITE_SYNCHRONOUS),
         )
 
     def with_(self, **changes: object) -> Settings:
