@@ -27,7 +27,7 @@ from .render import rule_text, verdict_text
 EXIT_PROBLEMS, EXIT_INPUT, EXIT_RULES, EXIT_ENGINE = 1, 2, 3, 4
 
 # Modules that add sub-commands: each has ``add_commands(subparsers)``.
-COMMAND_MODULES: list[str] = ["biotoets.api.cli_server", "biotoets.api.cli_review"]
+COMMAND_MODULES: list[str] = ["biotoets.api.cli_server", "biotoets.api.cli_review", "biotoets.api.cli_audit"]
 
 
 class CliError(Exception):

@@ -1,4 +1,4 @@
-"""CLI commands for the server: ``serve``, ``keys create|list|revoke``, ``db upgrade|current``, ``audit verify``.
+"""CLI commands for the server: ``serve``, ``keys create|list|revoke``, ``db upgrade|current|backup``.
 
 Each command reads the database from ``DATABASE_URL`` (default: the SQLite
 file ``./var/biotoets.db``) and creates or migrates it first, so
@@ -310,21 +310,6 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from . import audit
-
-    db = _open(args)
-    try:
-        report = audit.verify(db)
-    finally:
-        db.dispose()
-    for p in report.problems:
-        print(p)
-    print(f"audit log: {report.records} record(s), head {report.head[:16]}: "
-          + ("intact" if report.ok else f"{len(report.problems)} problem(s)"))
-    return 0 if report.ok else EXIT_PROBLEMS
-
-
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -426,6 +411,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_cmd", metavar="ACTION")
     aud.required = True
-    p = aud.add_parser("verify", help="check the audit log's hash chain; non-zero exit if it is broken")
-    _db_option(p)
-    p.set_defaults(func=cmd_audit_verify)
+    # audit verify|keygen|checkpoint and db grant: api/cli_audit.py
