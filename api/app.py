@@ -23,6 +23,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +37,7 @@ from . import observability as obs
 from .auth import KeyCache, Principal, Role
 from .catalogue import Catalogue
 from .engine_service import EngineBusy, EngineNotReady, EngineService
+from .hardening import RelativeRedirects
 from .models import (
     Check,
     CheckPage,
@@ -48,6 +50,7 @@ from .models import (
 )
 from .openapi import SECURITY_SCHEME, add_docs_routes, build_openapi, load_schema, problem_responses, proposal_body
 from .problems import TYPES, Problem, problem_response
+from .quota import KeyQuota
 from .ratelimit import FailureLimiter
 from .receive import ReceivedProposal, choose_lang, receive_proposal, today
 from .settings import Settings
@@ -84,6 +87,8 @@ class AppState:
     revision: str = ""
     # Failed authentications per client address (api/ratelimit.py).
     limiter: FailureLimiter = field(default_factory=lambda: FailureLimiter(0, 0))
+    # Costly calls per key (api/quota.py).
+    quota: KeyQuota = field(default_factory=lambda: KeyQuota(0, 1))
 
 
 def state_of(request: Request) -> AppState:
@@ -591,7 +596,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     st = AppState(settings=settings, service=EngineService(settings.rules_dir, settings.engine_queue_limit),
                   keys=KeyCache(settings.key_cache_seconds, settings.key_standing_seconds),
-                  limiter=FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds))
+                  limiter=FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds),
+                  quota=KeyQuota(settings.key_quota, settings.key_quota_window_seconds))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -640,6 +646,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     obs.add_metrics_route(app, None if settings.metrics_public else requires(Role.admin))  # GET /metrics
     add_error_handlers(app)
     app.add_middleware(CatchAll)
+    app.add_middleware(RelativeRedirects)  # api/hardening.py
+    if settings.trusted_hosts:
+        app.add_middleware(TrustedHostMiddleware, www_redirect=False,
+                           allowed_hosts=[*settings.trusted_hosts, "127.0.0.1", "localhost", "[::1]"])
     app.add_middleware(obs.Observe, access=settings.access_log)  # outermost: request id, metrics, access log
 
     def openapi() -> dict[str, Any]:

@@ -87,6 +87,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         args.rules = rules
     if args.access_log:
         os.environ["BIOTOETS_ACCESS_LOG"] = "true"
+    if args.trusted_host:
+        os.environ["BIOTOETS_TRUSTED_HOSTS"] = ",".join(args.trusted_host)
     if args.sqlite_synchronous:
         os.environ["BIOTOETS_SQLITE_SYNCHRONOUS"] = args.sqlite_synchronous
     load_base(args)  # a rule base that does not load stops here (exit 3), not in every worker
@@ -369,6 +371,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--trusted-proxy", type=_proxy, action="append", default=[], metavar="ADDRESS",
                    help="a reverse proxy (IP address or network; repeatable) whose X-Forwarded-For names the client "
                         "for rate limits and logs; without it that header is ignored")
+    p.add_argument("--trusted-host", action="append", default=[], metavar="NAME",
+                   help="a host name clients reach this server by (repeatable); other Host headers get 400 "
+                        "(default: any host is answered)")
     p.add_argument("--sqlite-synchronous", choices=("full", "normal"), default=None,
                    help="SQLite only: full (default) keeps every acknowledged check through a power loss; normal "
                         "is faster and survives a killed process, but may lose the last checks on a power loss")

@@ -128,7 +128,9 @@ class AuditRecord(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
-    __table_args__ = (Index("ix_audit_log_subject", "subject"),)
+    # Migration 0006: the replay quota counts a key's recent replays (api/quota.py).
+    __table_args__ = (Index("ix_audit_log_subject", "subject"),
+                      Index("ix_audit_log_actor_action_at", "actor", "action", "at"))
 
 
 class AuditHead(Base):

@@ -143,11 +143,12 @@ def add_routes(app: FastAPI) -> None:
               response_model=None,
               responses={200: {"model": ImpactReport, "description": "Transition matrix, every changed case with "
                                "the rules that caused it, conditions that appear or disappear."},
-                         **problem_responses(400, 401, 403, 404, 413, 415, 422, 500)},
+                         **problem_responses(400, 401, 403, 404, 413, 415, 422, 429, 500)},
               openapi_extra={"requestBody": {"required": True, "content": {JSON: {"schema": body_schema(
                   ImpactRequest)}}}, **secured()})
     async def post_impact(request: Request, principal: Annotated[Principal, Depends(admin)]) -> Response:
         """Admins only. Runs the shipped case base under today's rules and under the scenario."""
+        state_of(request).quota.spend(principal.key_id, "impact runs")
         kind = media_type(request)
         if kind != JSON and not kind.endswith("+json"):
             raise Problem("unsupported-media-type", f"Content-Type {kind!r} is not accepted here; send "

@@ -626,7 +626,7 @@ class ReplayReport(Closed):
 
 # -- HTTP routes ------------------------------------------------------------------------------------
 def add_routes(app: FastAPI) -> None:
-    from . import checks
+    from . import checks, quota
     from . import receipts as rc
     from .app import (
         JSON,
@@ -771,7 +771,7 @@ def add_routes(app: FastAPI) -> None:
     @app.post(
         "/v1/checks/{check_id}/replay", tags=["review"], summary="Replay a check under its stored rule files",
         response_model=None, responses={200: {"model": ReplayReport, "description": "What the replay found."},
-                                        **problem_responses(401, 404, 409, 500, 503)},
+                                        **problem_responses(401, 404, 409, 429, 500, 503)},
         openapi_extra=secured(),
     )
     async def post_replay(request: Request, check_id: str,
@@ -780,6 +780,9 @@ def add_routes(app: FastAPI) -> None:
         report whether the verdict is unchanged. Logged in the audit chain. 409 if the rule files are not stored."""
         db = database(request)
         check = await asyncio.to_thread(readable, db, check_id, principal)
+        settings = state_of(request).settings
+        await asyncio.to_thread(quota.check_replays, db, principal.key_id, settings.key_quota,
+                                settings.key_quota_window_seconds)
         try:
             report = await rc.replay_in_server(db, check)
         except rc.SnapshotError as exc:

@@ -94,6 +94,13 @@ class Settings:
     # (the check writer's group commit shares one sync among the checks that arrive together); "normal" survives
     # a killed process but may lose the last commits when the machine loses power.
     sqlite_synchronous: str = "full"
+    # Costly calls per key and window (api/quota.py): replays (counted in the audit log, so across servers) and
+    # impact runs (per worker); past it, 429. 0: no quota.
+    # Host names the server answers to (BIOTOETS_TRUSTED_HOSTS, comma-separated; loopback names are added);
+    # empty: any (redirects never name a host either way, api/hardening.py).
+    trusted_hosts: tuple[str, ...] = ()
+    key_quota: int = 30
+    key_quota_window_seconds: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -112,6 +119,10 @@ class Settings:
             access_log=_flag(env, "BIOTOETS_ACCESS_LOG", False),
             metrics_public=_flag(env, "BIOTOETS_METRICS_PUBLIC", False),
             engine_queue_limit=_int(env, "BIOTOETS_ENGINE_QUEUE_LIMIT", 256, 0),
+            key_quota=_int(env, "BIOTOETS_KEY_QUOTA", 30, 0),
+            trusted_hosts=tuple(h.strip().lower() for h in env.get("BIOTOETS_TRUSTED_HOSTS", "").split(",")
+                                if h.strip()),
+            key_quota_window_seconds=_int(env, "BIOTOETS_KEY_QUOTA_WINDOW", 60, 1),
             sqlite_synchronous=_choice(env, "BIOTOETS_SQLITE_SYNCHRONOUS", "full", SQLITE_SYNCHRONOUS),
         )
 

@@ -5,7 +5,7 @@ removes the record it collides with and writes a new one (the delete triggers do
 ``audit_head`` row could be moved anywhere, so deleting the last records and moving the head back passed
 verification. Now an insert must carry the next number and the hash of the record before it (a replacement
 collides with an earlier number and is refused), and the head may only move forward, onto the newest record, and
-can be neither removed nor added twice.
+can be neither removed nor added twice. An index lets the replay quota count a key's recent replays.
 
 Revision ID: 0006
 Revises: 0005
@@ -73,11 +73,14 @@ _POSTGRES = [
 
 
 def upgrade() -> None:
+    # A key's recent replays are counted for its quota (api/quota.py).
+    op.create_index("ix_audit_log_actor_action_at", "audit_log", ["actor", "action", "at"])
     for statement in _SQLITE if op.get_bind().dialect.name == "sqlite" else _POSTGRES:
         op.execute(statement)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_log_actor_action_at", table_name="audit_log")
     if op.get_bind().dialect.name == "sqlite":
         for name in ("audit_log_append_in_order", "audit_head_forward", "audit_head_kept", "audit_head_single"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
