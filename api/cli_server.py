@@ -73,7 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from . import db as dbm
-    from . import observability
+    from . import limits, observability
 
     # Worker processes read their settings from the environment.
     if args.database_url:
@@ -91,6 +91,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["BIOTOETS_TRUSTED_HOSTS"] = ",".join(args.trusted_host)
     if args.sqlite_synchronous:
         os.environ["BIOTOETS_SQLITE_SYNCHRONOUS"] = args.sqlite_synchronous
+    connection_limits = limits.configure(args)  # api/limits.py: http protocol, keep-alive; sets the workers' env
     load_base(args)  # a rule base that does not load stops here (exit 3), not in every worker
     db = _open(args)  # migrate once here, before any worker starts
     revision = dbm.current_revision(db)
@@ -109,7 +110,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # seconds), then each worker drains its engine thread and its check writer (app lifespan).
         config = uvicorn.Config(
             "biotoets.api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-            loop="uvloop", http="httptools", access_log=False, log_level=args.log_level,
+            loop="uvloop", access_log=False, log_level=args.log_level, **connection_limits,
             log_config=observability.log_config(args.log_level), timeout_graceful_shutdown=args.shutdown_timeout,
             # A new worker answers uvicorn's health ping only once it has imported its modules; on a busy machine
             # that takes longer than uvicorn's 5 s, and the worker would be killed and restarted over and over.
@@ -358,6 +359,8 @@ def _db_option(p: argparse.ArgumentParser) -> None:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from . import limits
+
     p = sub.add_parser("serve", help="serve the HTTP API (SQLite by default; DATABASE_URL for PostgreSQL)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
@@ -374,6 +377,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--trusted-host", action="append", default=[], metavar="NAME",
                    help="a host name clients reach this server by (repeatable); other Host headers get 400 "
                         "(default: any host is answered)")
+    limits.add_options(p)
     p.add_argument("--sqlite-synchronous", choices=("full", "normal"), default=None,
                    help="SQLite only: full (default) keeps every acknowledged check through a power loss; normal "
                         "is faster and survives a killed process, but may lose the last checks on a power loss")
