@@ -116,7 +116,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield s
 
 
+def _counted(value: Any) -> Any:
+    if isinstance(value, int | Digits) and not isinstance(value, bool):
+        tally("integers tried (HTTP parameters and fields)")
+    return value
+
+
 def _as_text(value: Any) -> str:
+    _counted(value)
     if value is None:
         return ""
     return value if isinstance(value, str) else _yaml_scalar(value)
@@ -152,7 +159,7 @@ def test_no_input_gives_a_server_error(site: Site, method: str, path: str, where
     if "requestBody" in op:
         doc: dict[str, Any] = dict(GERMLINE) if data.draw(st.booleans(), label="start from a proposal") else {}
         if where == "body":
-            doc[name or data.draw(TEXT, label="field")] = data.draw(VALUE, label=name or "value")
+            doc[name or data.draw(TEXT, label="field")] = _counted(data.draw(VALUE, label=name or "value"))
         if data.draw(st.booleans(), label="as YAML"):
             body = "".join(f"{json.dumps(k)}: {_yaml_scalar(v)}\n" for k, v in doc.items()).encode()
             headers["Content-Type"] = "application/yaml"
