@@ -10,7 +10,7 @@ tests in a plain comparison (engine/compiler.py), and refuses any that would end
 The soak runs fresh processes -- varied ``PYTHONHASHSEED``, scenario order and heap contents, the heap filled with
 those bytes right before every ruleset is created -- each registering every rule base and evaluating on it. On
 the old compiler about one process in three failed with exactly the reported error. ``BIOTOETS_SOAK_PROCESSES``
-sets how many (default 24, two at a time; the full soak is 200).
+sets how many (default 16, two at a time; the full soak is 200).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from biotoets.engine.scenarios import load_scenario, scenario_names
 from tests.figures import note, tally
 
 ROOT = Path(__file__).resolve().parents[2]
-PROCESSES = int(os.environ.get("BIOTOETS_SOAK_PROCESSES", "24"))
+PROCESSES = int(os.environ.get("BIOTOETS_SOAK_PROCESSES", "16"))
 GUARD = {"_guard": {"all": [{"m": {"kind": "proposal"}}]}}
 
 
@@ -49,7 +49,8 @@ def test_fresh_processes_register_every_rule_base_on_a_dirty_heap() -> None:
         results = list(pool.map(_one, range(PROCESSES)))
     failed = [(seed, out) for seed, code, out in results if code != 0 or not out.startswith("ok ")]
     tally("engine soak: fresh processes", len(results))
-    tally("engine soak: rule bases registered", sum(int(out.split()[1]) for _, _, out in results if out.startswith("ok")))
+    registered = sum(int(out.split()[1]) for _, _, out in results if out.startswith("ok"))
+    tally("engine soak: rule bases registered", registered)
     note("engine soak (error 102)", f"{len(results) - len(failed)} of {len(results)} fresh processes registered "
                                     "and evaluated every rule base")
     assert not failed, failed[:5]
