@@ -94,11 +94,11 @@ class Settings:
     # (the check writer's group commit shares one sync among the checks that arrive together); "normal" survives
     # a killed process but may lose the last commits when the machine loses power.
     sqlite_synchronous: str = "full"
-    # Costly calls per key and window (api/quota.py): replays (counted in the audit log, so across servers) and
-    # impact runs (per worker); past it, 429. 0: no quota.
     # Host names the server answers to (BIOTOETS_TRUSTED_HOSTS, comma-separated; loopback names are added);
     # empty: any (redirects never name a host either way, api/hardening.py).
     trusted_hosts: tuple[str, ...] = ()
+    # Costly calls per key and window (api/quota.py): replays (counted in the audit log, so across servers) and
+    # impact runs (per worker); past it, 429. 0: no quota.
     key_quota: int = 30
     key_quota_window_seconds: int = 60
 
