@@ -17,6 +17,7 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/biotoets.db"
 DEFAULT_MAX_BODY_BYTES = 1_000_000
+SQLITE_SYNCHRONOUS = ("full", "normal")
 
 
 class SettingsError(ValueError):
@@ -45,6 +46,16 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
         raise SettingsError(f"{name}={raw!r}: not a whole number") from None
     if value < minimum:
         raise SettingsError(f"{name}={raw!r}: must be at least {minimum}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name}={raw!r}: use {' or '.join(choices)}")
     return value
 
 
@@ -79,6 +90,17 @@ class Settings:
     metrics_public: bool = False
     # Evaluations a worker process lets wait for its engine thread before it answers 503 (0: no limit).
     engine_queue_limit: int = 256
+    # SQLite: "full" syncs the write-ahead log on every commit, so an acknowledged check survives a power loss
+    # (the check writer's group commit shares one sync among the checks that arrive together); "normal" survives
+    # a killed process but may lose the last commits when the machine loses power.
+    sqlite_synchronous: str = "full"
+    # Host names the server answers to (BIOTOETS_TRUSTED_HOSTS, comma-separated; loopback names are added);
+    # empty: any (redirects never name a host either way, api/hardening.py).
+    trusted_hosts: tuple[str, ...] = ()
+    # Costly calls per key and window (api/quota.py): replays (counted in the audit log, so across servers) and
+    # impact runs (per worker); past it, 429. 0: no quota.
+    key_quota: int = 30
+    key_quota_window_seconds: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +119,11 @@ class Settings:
             access_log=_flag(env, "BIOTOETS_ACCESS_LOG", False),
             metrics_public=_flag(env, "BIOTOETS_METRICS_PUBLIC", False),
             engine_queue_limit=_int(env, "BIOTOETS_ENGINE_QUEUE_LIMIT", 256, 0),
+            key_quota=_int(env, "BIOTOETS_KEY_QUOTA", 30, 0),
+            trusted_hosts=tuple(h.strip().lower() for h in env.get("BIOTOETS_TRUSTED_HOSTS", "").split(",")
+                                if h.strip()),
+            key_quota_window_seconds=_int(env, "BIOTOETS_KEY_QUOTA_WINDOW", 60, 1),
+            sqlite_synchronous=_choice(env, "BIOTOETS_SQLITE_SYNCHRONOUS", "full", SQLITE_SYNCHRONOUS),
         )
 
     def with_(self, **changes: object) -> Settings:

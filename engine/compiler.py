@@ -51,6 +51,8 @@ MAX_DNF_PATHS_PER_RULE = 16
 GUARD = "_guard"
 SAFE_OPERATORS = {"$and", "$or", "$neq", "$gt", "$gte", "$lt", "$lte", "$ex", "$nex", "$iany", "$iall", "$i"}
 RESERVED_FACTS = {"id", "sid", "kind", "as_of", "$s"}
+# Inside $iany/$iall: true of every element (the element is there as "$i").
+ELEMENT_PRESENT = {"$ex": {"$i": 1}}
 
 
 class CompileError(RuleLoadError):
@@ -99,9 +101,14 @@ def _leaf_t(leaf: cond.Leaf) -> dict[str, Any]:
         return {"$ex": {f: 1}}
     if op == "absent":
         return {"$nex": {f: 1}}
-    inner_any = {"$i": v[0]} if len(v) == 1 else {"$or": [{"$i": x} for x in v]}
     if op == "contains_any":
-        return {"$iany": {f: inner_any}}
+        if len(v) == 1:
+            return {"$iany": {f: {"$i": v[0]}}}
+        # Not {"$iany": {f: {"$or": ...}}}: durable_rules checks the type of the right operand of the node an
+        # $iany/$iall test ends in, and the node an $or ends in never had that field set (rete.c createForwardAlpha;
+        # its bytes are whatever the heap held, and 0x09 or 0x0C there fails the ruleset with error 102). Ending the
+        # test in a plain comparison that is always true of a list element gives the check an initialised node.
+        return {"$iany": {f: {"$and": [{"$or": [{"$i": x} for x in v]}, ELEMENT_PRESENT]}}}
     if op == "contains_none":
         inner_all = {"$neq": {"$i": v[0]}} if len(v) == 1 else {"$and": [{"$neq": {"$i": x}} for x in v]}
         return {"$or": [{"$iall": {f: inner_all}}, {_count_fact(f): 0}]}
@@ -195,11 +202,37 @@ def _check_safe(rule: Rule, expr: dict[str, Any]) -> None:
     if path_bound(cond.nnf(rule.when)) > MAX_DNF_PATHS_PER_RULE:
         fail(f"condition has more than {MAX_DNF_PATHS_PER_RULE} alternative paths; "
              "split it into several rules or derive an intermediate fact")
+    if _array_test_ends_in_or(expr):
+        fail("an $iany/$iall test ends in an $or, which durable_rules cannot compile reliably (error 102)")
     for v in _walk_values(expr):
         if isinstance(v, float):
             fail("floating-point literals are not supported; use whole numbers")
         if isinstance(v, str) and len(v) > 200:
             fail("a literal longer than 200 characters is not supported")
+
+
+def _ends_in_or(expr: Any) -> bool:
+    """Whether the last node durable_rules builds for this expression is an $or's (an $and ends in its last)."""
+    if isinstance(expr, dict) and len(expr) == 1:
+        (key, value), = expr.items()
+        if key == "$or":
+            return True
+        if key == "$and" and isinstance(value, list) and value:
+            return _ends_in_or(value[-1])
+    return False
+
+
+def _array_test_ends_in_or(expr: Any) -> bool:
+    if isinstance(expr, dict):
+        for key, value in expr.items():
+            if key in ("$iany", "$iall") and isinstance(value, dict):
+                if any(_ends_in_or(inner) for inner in value.values()):
+                    return True
+            if _array_test_ends_in_or(value):
+                return True
+    elif isinstance(expr, list):
+        return any(_array_test_ends_in_or(x) for x in expr)
+    return False
 
 
 def _walk_values(expr: Any) -> list[Any]:

@@ -38,6 +38,19 @@ class _Loader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_int(self, node: Any) -> Any:
+        # Python refuses to read integers of more than 4,300 digits (a guard against slow conversion): say so
+        # as a YAML error with the place, not as the ValueError that would escape every caller.
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer of {len(str(node.value)):,} characters is too long to read", node.start_mark
+            ) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
 
 # Keep timestamps as plain strings.
 _Loader.yaml_implicit_resolvers = {

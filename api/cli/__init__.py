@@ -15,7 +15,7 @@ from biotoets.engine.host import EngineError
 from biotoets.engine.loader import RuleLoadError
 
 from ..documents.inputs import InputError
-from . import keys, replay, rules, server
+from . import audit, keys, replay, rules, server
 from .common import EXIT_ENGINE, EXIT_INPUT, EXIT_RULES, CliError
 
 
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_commands(sub)  # check, rules, casebase, scenarios, impact, schema
     server.add_serve(sub)
     keys.add_commands(sub)
-    server.add_commands(sub)  # db, audit
+    audit.add_commands(*server.add_commands(sub))  # db, audit
     replay.add_commands(sub)
     return parser
 

@@ -25,6 +25,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .. import observability
+    from ..http import limits
     from ..store import db as dbm
 
     # Worker processes read their settings from the environment.
@@ -39,6 +40,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         args.rules = rules
     if args.access_log:
         os.environ["BIOTOETS_ACCESS_LOG"] = "true"
+    if args.trusted_host:
+        os.environ["BIOTOETS_TRUSTED_HOSTS"] = ",".join(args.trusted_host)
+    if args.sqlite_synchronous:
+        os.environ["BIOTOETS_SQLITE_SYNCHRONOUS"] = args.sqlite_synchronous
+    connection_limits = limits.configure(args)  # http/limits.py: http protocol, keep-alive; sets the workers' env
     load_base(args)  # a rule base that does not load stops here (exit 3), not in every worker
     db = open_db(args)  # migrate once here, before any worker starts
     revision = dbm.current_revision(db)
@@ -57,7 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # seconds), then each worker drains its engine thread and its check writer (app lifespan).
         config = uvicorn.Config(
             "biotoets.api.http.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-            loop="uvloop", http="httptools", access_log=False, log_level=args.log_level,
+            loop="uvloop", access_log=False, log_level=args.log_level, **connection_limits,
             log_config=observability.log_config(args.log_level), timeout_graceful_shutdown=args.shutdown_timeout,
             # A new worker answers uvicorn's health ping only once it has imported its modules; on a busy machine
             # that takes longer than uvicorn's 5 s, and the worker would be killed and restarted over and over.
@@ -161,21 +167,6 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from ..store import audit
-
-    db = open_db(args)
-    try:
-        report = audit.verify(db)
-    finally:
-        db.dispose()
-    for p in report.problems:
-        print(p)
-    print(f"audit log: {report.records} record(s), head {report.head[:16]}: "
-          + ("intact" if report.ok else f"{len(report.problems)} problem(s)"))
-    return 0 if report.ok else EXIT_PROBLEMS
-
-
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -207,6 +198,8 @@ def _proxy(text: str) -> str:
 
 
 def add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from ..http import limits
+
     p = sub.add_parser("serve", help="serve the HTTP API (SQLite by default; DATABASE_URL for PostgreSQL)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
@@ -220,12 +213,19 @@ def add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
     p.add_argument("--trusted-proxy", type=_proxy, action="append", default=[], metavar="ADDRESS",
                    help="a reverse proxy (IP address or network; repeatable) whose X-Forwarded-For names the client "
                         "for rate limits and logs; without it that header is ignored")
+    p.add_argument("--trusted-host", action="append", default=[], metavar="NAME",
+                   help="a host name clients reach this server by (repeatable); other Host headers get 400 "
+                        "(default: any host is answered)")
+    limits.add_options(p)
+    p.add_argument("--sqlite-synchronous", choices=("full", "normal"), default=None,
+                   help="SQLite only: full (default) keeps every acknowledged check through a power loss; normal "
+                        "is faster and survives a killed process, but may lose the last checks on a power loss")
     db_option(p)
     p.set_defaults(func=cmd_serve)
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """``db`` and ``audit``."""
+def add_commands(sub: argparse._SubParsersAction) -> tuple[argparse._SubParsersAction, argparse._SubParsersAction]:  # type: ignore[type-arg]
+    """``db`` and ``audit``; returns both groups' sub-commands for cli/audit.py to add to."""
     dbp = sub.add_parser("db", help="database schema").add_subparsers(dest="db_cmd", metavar="ACTION")
     dbp.required = True
     p = dbp.add_parser("upgrade", help="create the database or migrate it to the newest schema")
@@ -241,6 +241,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_cmd", metavar="ACTION")
     aud.required = True
-    p = aud.add_parser("verify", help="check the audit log's hash chain; non-zero exit if it is broken")
-    db_option(p)
-    p.set_defaults(func=cmd_audit_verify)
+    return dbp, aud  # audit verify|keygen|checkpoint and db grant: cli/audit.py

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from biotoets.engine.evaluate import ENGINE_VERSION
 
@@ -29,7 +30,9 @@ from ..web.site import add_web
 from .catalogue import Catalogue
 from .deps import AppState, admin
 from .errors import CatchAll, add_error_handlers
+from .hardening import RelativeRedirects
 from .openapi import add_docs_routes, build_openapi, load_schema
+from .quota import KeyQuota
 from .ratelimit import FailureLimiter
 from .routes import audit, catalogue, evaluations, health, impact, reviews
 from .routes import checks as check_routes
@@ -55,7 +58,7 @@ ROUTERS = (evaluations.router, check_routes.router, catalogue.router, health.rou
 
 # -- the application -------------------------------------------------------------------------------
 def _startup(settings: Settings) -> tuple[dbm.Database, str]:
-    db = dbm.Database(settings.database_url)
+    db = dbm.Database(settings.database_url, settings.sqlite_synchronous)
     if settings.migrate_on_start:
         dbm.upgrade(db)
     revision = dbm.current_revision(db) or ""
@@ -71,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     st = AppState(settings=settings, service=EngineService(settings.rules_dir, settings.engine_queue_limit),
                   keys=KeyCache(settings.key_cache_seconds, settings.key_standing_seconds),
-                  limiter=FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds))
+                  limiter=FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds),
+                  quota=KeyQuota(settings.key_quota, settings.key_quota_window_seconds))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -121,6 +125,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     obs.add_metrics_route(app, None if settings.metrics_public else admin)  # GET /metrics
     add_error_handlers(app)
     app.add_middleware(CatchAll)
+    app.add_middleware(RelativeRedirects)  # http/hardening.py
+    if settings.trusted_hosts:
+        app.add_middleware(TrustedHostMiddleware, www_redirect=False,
+                           allowed_hosts=[*settings.trusted_hosts, "127.0.0.1", "localhost", "[::1]"])
     app.add_middleware(obs.Observe, access=settings.access_log)  # outermost: request id, metrics, access log
 
     def openapi() -> dict[str, Any]:

@@ -30,6 +30,7 @@ from ..vocab import Lang, today
 from .catalogue import Catalogue
 from .openapi import SECURITY_SCHEME
 from .problems import Problem
+from .quota import KeyQuota
 from .ratelimit import FailureLimiter
 from .receive import ReceivedProposal, media_type, read_body
 
@@ -50,6 +51,8 @@ class AppState:
     revision: str = ""
     # Failed authentications per client address (http/ratelimit.py).
     limiter: FailureLimiter = field(default_factory=lambda: FailureLimiter(0, 0))
+    # Costly calls per key (http/quota.py).
+    quota: KeyQuota = field(default_factory=lambda: KeyQuota(0, 1))
 
 
 def state_of(request: Request) -> AppState:

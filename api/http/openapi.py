@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from biotoets.engine.proposal import Proposal
 
+from .hardening import docs_headers
 from .models.base import ProblemDetails
 from .problems import MEDIA_TYPE, TYPES
 
@@ -146,6 +147,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
 DOCS_ASSETS = "/docs-assets"
 
 
+def _framed_never(page: HTMLResponse) -> HTMLResponse:
+    page.headers.update(docs_headers(bytes(page.body)))  # http/hardening.py
+    return page
+
+
 def add_docs_routes(app: FastAPI) -> None:
     """``GET /docs``: Swagger UI on the OpenAPI document, its script and style served by this server.
 
@@ -157,15 +163,15 @@ def add_docs_routes(app: FastAPI) -> None:
 
     async def docs(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
+        return _framed_never(get_swagger_ui_html(
             openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} API",
             oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
             swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png")
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png"))
 
     async def redirect(request: Request) -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
+        return _framed_never(get_swagger_ui_oauth2_redirect_html())
 
     app.add_route("/docs", docs, include_in_schema=False)
     app.add_route("/docs/oauth2-redirect", redirect, include_in_schema=False)

@@ -9,13 +9,14 @@ concurrent writers -- threads or processes -- append one after another.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from .db import GENESIS_HASH, ApiKey, AuditHead, AuditRecord, Database, as_utc, utcnow
@@ -148,3 +149,13 @@ def audit_page(db: Database, *, subject: str | None = None, action: str | None =
               "action": r.action, "subject": r.subject, "data": orjson.loads(r.payload).get("data", {}),
               "prev_hash": r.prev_hash, "hash": r.hash} for r in rows]
     return items, (rows[-1].seq if more and rows else None)
+
+
+def recent_actions(db: Database, actor: str, action: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """How many records of ``action`` by ``actor`` are newer than ``since``, and the oldest one's time."""
+    with db.read() as conn:
+        n, oldest = conn.execute(
+            select(func.count(), func.min(AuditRecord.at))
+            .where(AuditRecord.actor == actor, AuditRecord.action == action, AuditRecord.at > since)
+        ).one()
+    return int(n), oldest

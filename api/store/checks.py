@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, insert, select
 
 from ..faults import CheckNotFound
 from . import audit
-from .db import Check, Database, as_utc, utcnow
+from .db import MAX_SEQ, Check, Database, as_utc, utcnow
 from .keys import Principal, Role
 
 STATUSES = ("submitted", "in_review", "confirmed", "overridden", "information_requested")
@@ -309,7 +309,7 @@ def decode_cursor(cursor: str) -> int | None:
         value = int(seq)
     except (ValueError, UnicodeDecodeError):
         return None
-    return value if tag == "c1" and value > 0 else None
+    return value if tag == "c1" and 0 < value <= MAX_SEQ else None
 
 
 def list_page(db: Database, principal: Principal, *, limit: int, before: int | None, verdict: str | None,

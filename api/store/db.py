@@ -6,9 +6,10 @@ PostgreSQL. The schema is owned by the Alembic migrations in
 queries and must stay in step with the newest migration (a test compares them).
 
 SQLite is used the way several writer processes need it: WAL journal,
-``synchronous=NORMAL`` (a committed transaction survives a killed process),
-a busy timeout, and ``BEGIN IMMEDIATE`` for write transactions so two
-processes never both read-then-write and deadlock.
+``synchronous=FULL`` by default (a committed transaction survives a power loss;
+``NORMAL``, on request, survives only a killed process), a busy timeout,
+and ``BEGIN IMMEDIATE`` for write transactions so two processes never both
+read-then-write and deadlock.
 """
 
 from __future__ import annotations
@@ -127,7 +128,9 @@ class AuditRecord(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
-    __table_args__ = (Index("ix_audit_log_subject", "subject"),)
+    # Migration 0006: the replay quota counts a key's recent replays (api/quota.py).
+    __table_args__ = (Index("ix_audit_log_subject", "subject"),
+                      Index("ix_audit_log_actor_action_at", "actor", "action", "at"))
 
 
 class AuditHead(Base):
@@ -212,6 +215,9 @@ class WebSession(Base):
 
 
 GENESIS_HASH = "0" * 64
+# The largest sequence number either database stores (a signed 64-bit integer): a bigger one read from a
+# request can name no record, and SQLite would refuse to bind it.
+MAX_SEQ = 2**63 - 1
 
 
 def utcnow() -> dt.datetime:
@@ -236,7 +242,7 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, synchronous: str) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,7 +254,7 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
@@ -264,13 +270,16 @@ def _sqlite_engine(url: str) -> Engine:
 class Database:
     """The connections of one process: a writer handle and a reader handle on one pool."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, sqlite_synchronous: str = "full") -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine: Engine
         self.writer: Engine
+        self.sqlite_synchronous = sqlite_synchronous
         if self.is_sqlite:
-            self.engine = _sqlite_engine(url)
+            if sqlite_synchronous not in ("full", "normal"):
+                raise ValueError(f"SQLite synchronous mode {sqlite_synchronous!r}: use full or normal")
+            self.engine = _sqlite_engine(url, sqlite_synchronous.upper())
             self.writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -363,7 +372,7 @@ def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
 
 def open_database(settings: Settings, migrate: bool = True) -> Database:
     """Connect (creating an SQLite file and its folder if needed) and optionally migrate."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.sqlite_synchronous)
     if migrate:
         upgrade(db)
     return db

@@ -147,6 +147,19 @@ def expired(expires_at: dt.datetime | None) -> bool:
     return expires_at is not None and as_utc(expires_at) <= utcnow()
 
 
+_DUMMY_HASH: list[str] = []
+
+
+def _spend_a_verification(secret: str) -> None:
+    """Verify ``secret`` against a hash no key has, so an unknown key id costs what a known one does."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(_HASHER.hash(secrets.token_urlsafe(32)))
+    try:
+        _HASHER.verify(_DUMMY_HASH[0], secret)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        pass
+
+
 def verify_key(db: Database, key: str) -> Principal | None:
     """Look the key up by its id and check its secret against the stored hash (slow: argon2)."""
     verified = _verify(db, key)
@@ -165,6 +178,7 @@ def _verify(db: Database, key: str) -> tuple[Principal, str] | None:
             .where(ApiKey.id == key_id)
         ).one_or_none()
     if row is None or row.revoked_at is not None or expired(row.expires_at):
+        _spend_a_verification(secret)  # as long as a wrong secret takes: the answer's time says nothing
         return None
     try:
         _HASHER.verify(row.secret_hash, secret)

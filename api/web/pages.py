@@ -202,7 +202,7 @@ def render(request: Request, template: str, user: WebUser | None, status: int = 
     query["lang"] = other
     page = _env.get_template(template).render(
         lang=lang, other_lang=other, user=user, csrf=user.csrf if user else "",
-        switch_url=f"{request.url.path}?{urlencode(query)}", path=str(request.url.path),
+        switch_url=f"{local_path(request.url.path)}?{urlencode(query)}", path=str(request.url.path),
         t=lambda key: tx.t(key, lang), fact_label=lambda f: webform.fact_label(f, lang),
         value_label=lambda f, v: webform.value_label(f, v, lang), field_id=webform.field_id,
         verdict_text=lambda e: tx.t(f"verdict_{e}", lang), status_text=lambda s: tx.t(f"status_{s}", lang),

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ...store.audit import audit_page
+from ...store.db import MAX_SEQ
 from ..deps import Auditor, database, json_response, secured
 from ..models.review import AuditPage
 from ..openapi import problem_responses
@@ -29,7 +30,7 @@ async def get_audit(
                                          "(a check id or key id).")] = None,
     action: Annotated[str | None, Query(max_length=50, description="Only this action, e.g. "
                                         "review.overridden.")] = None,
-    before: Annotated[int | None, Query(ge=1, description="Records before this number.")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="Records before this number.")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Records per page.")] = 50,
 ) -> Response:
     """Assessors and admins. The log is append-only: no API call or page changes or removes a record;

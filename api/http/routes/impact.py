@@ -79,11 +79,12 @@ async def list_scenarios(request: Request,
           response_model=None,
           responses={200: {"model": ImpactReport, "description": "Transition matrix, every changed case with "
                            "the rules that caused it, conditions that appear or disappear."},
-                     **problem_responses(400, 401, 403, 404, 413, 415, 422, 500)},
+                     **problem_responses(400, 401, 403, 404, 413, 415, 422, 429, 500)},
           openapi_extra={"requestBody": {"required": True, "content": {JSON: {"schema": body_schema(
               ImpactRequest)}}}, **secured()})
 async def post_impact(request: Request, principal: Admin) -> Response:
     """Admins only. Runs the shipped case base under today's rules and under the scenario."""
+    state_of(request).quota.spend(principal.key_id, "impact runs")
     doc = await json_body(request, 4_000, refuse_empty=False)
     try:
         req = ImpactRequest.model_validate(doc)

@@ -12,7 +12,8 @@ from ...services import replay
 from ...store import receipts as rc
 from ...store.checks import readable
 from ...store.reviews import state
-from ..deps import AnyKey, database, json_response, secured
+from .. import quota
+from ..deps import AnyKey, database, json_response, secured, state_of
 from ..models.review import Receipt, ReplayReport
 from ..openapi import problem_responses
 
@@ -37,7 +38,7 @@ async def get_receipt(request: Request, check_id: str, principal: AnyKey) -> Res
 @router.post(
     "/v1/checks/{check_id}/replay", tags=["review"], summary="Replay a check under its stored rule files",
     response_model=None, responses={200: {"model": ReplayReport, "description": "What the replay found."},
-                                    **problem_responses(401, 404, 409, 500, 503)},
+                                    **problem_responses(401, 404, 409, 429, 500, 503)},
     openapi_extra=secured(),
 )
 async def post_replay(request: Request, check_id: str, principal: AnyKey) -> Response:
@@ -45,5 +46,8 @@ async def post_replay(request: Request, check_id: str, principal: AnyKey) -> Res
     report whether the verdict is unchanged. Logged in the audit chain. 409 if the rule files are not stored."""
     db = database(request)
     check = await asyncio.to_thread(readable, db, check_id, principal)
+    settings = state_of(request).settings
+    await asyncio.to_thread(quota.check_replays, db, principal.key_id, settings.key_quota,
+                            settings.key_quota_window_seconds)
     report = await replay(db, check, principal)
     return json_response(orjson.dumps(report))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ...store import audit, reviews
+from ...store.db import MAX_SEQ
 from ...store.keys import Role
 from ...vocab import EFFECTS
 from ..pages import _age, db_of, lang_of, need, render, route
@@ -51,6 +52,8 @@ async def audit_log_page(request: Request) -> Response:
     try:
         before = int(q.get("before") or 0) or None
     except ValueError:
+        before = None
+    if before is not None and not 0 < before <= MAX_SEQ:
         before = None
     items, nxt = await asyncio.to_thread(audit.audit_page, db_of(request), subject=subject, action=action,
                                          before=before, limit=50)
