@@ -136,9 +136,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             if r422 and "HTTPValidationError" in json.dumps(r422):
                 del responses["422"]
                 responses.setdefault("400", problem_responses(400)[400])
-            # Any request that carries a key can meet the failed-authentication limit (api/ratelimit.py).
-            if any(req for req in op.get("security", [])):
-                responses.setdefault("429", rate_limited_response())
+            # Any request that carries a key can meet the failed-authentication limit (http/ratelimit.py); a
+            # route with a quota of its own (http/quota.py) lists 429 itself: either way it says Retry-After.
+            if any(req for req in op.get("security", [])) or "429" in responses:
+                responses["429"] = rate_limited_response() | {
+                    "description": responses.get("429", rate_limited_response())["description"]}
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     return doc
