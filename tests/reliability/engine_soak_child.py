@@ -14,8 +14,8 @@ import random
 import sys
 from datetime import date
 
-from biotoets.api.casebase import load_cases
-from biotoets.api.inputs import to_proposal
+from biotoets.api.analysis.casebase import load_cases
+from biotoets.api.documents.inputs import to_proposal
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.host import DurableHost
 from biotoets.engine.loader import load_rule_base
