@@ -9,7 +9,7 @@ tests in a plain comparison (engine/compiler.py), and refuses any that would end
 
 The soak runs fresh processes -- varied ``PYTHONHASHSEED``, scenario order and heap contents, the heap filled with
 those bytes right before every ruleset is created -- each registering every rule base and evaluating on it. On
-the old compiler about one process in three failed with exactly the reported error. ``BIOTOETS_SOAK_PROCESSES``
+the old compiler 13 of 30 processes failed with exactly the reported error. ``BIOTOETS_SOAK_PROCESSES``
 sets how many (default 16, two at a time; the full soak is 200).
 """
 
