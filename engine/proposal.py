@@ -149,8 +149,8 @@ class Human(Strict):
         None, description="Acts with gametes or embryos aim to choose the sex of a future child."
     )
     sex_linked_disease: bool | None = Field(
-        None, description="By sound medical opinion there is a risk of a serious sex-linked hereditary disorder (or one "
-        "with an unequal sex incidence) that the sex selection prevents or reduces (Embryowet art. 26(2))."
+        None, description="By sound medical opinion there is a risk of a serious sex-linked hereditary disorder (or "
+        "one with an unequal sex incidence) that the sex selection prevents or reduces (Embryowet art. 26(2))."
     )
     derived_gametes_fertilised: bool | None = Field(
         None, description="Gametes derived in vitro (e.g. from stem cells) are fertilised, or used to form an embryo, "
@@ -208,10 +208,6 @@ class Transplant(Strict):
     recipient: Recipient | None = Field(None, description="Who receives the material.")
     contact_with_animal_material: bool | None = Field(
         None, description="Human material has purposely been brought into contact with living animal material."
-    )
-    performed_abroad: bool | None = Field(
-        None, description="The transplantation into a human is performed outside the Netherlands (e.g. donor animals "
-        "are bred here for a procedure abroad)."
     )
 
 
