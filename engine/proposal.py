@@ -134,6 +134,35 @@ class Human(Strict):
     ethics_approval: bool | None = Field(
         None, description="A medical research ethics committee (METC/CCMO) has approved the research."
     )
+    written_consent: bool | None = Field(
+        None, description="The woman and her spouse, registered partner or other life companion have consented in "
+        "writing to research with embryos aimed at a pregnancy (Embryowet art. 17)."
+    )
+    supply_to_others: bool | None = Field(
+        None, description="Gametes or embryos are supplied to others (another clinic, bank, company or researcher)."
+    )
+    fee_above_costs: bool | None = Field(
+        None, description="The fee asked for supplying gametes or embryos exceeds the costs that result directly from "
+        "the acts performed with them (Embryowet art. 27)."
+    )
+    sex_selection: bool | None = Field(
+        None, description="Acts with gametes or embryos aim to choose the sex of a future child."
+    )
+    sex_linked_disease: bool | None = Field(
+        None, description="By sound medical opinion there is a risk of a serious sex-linked hereditary disorder (or "
+        "one with an unequal sex incidence) that the sex selection prevents or reduces (Embryowet art. 26(2))."
+    )
+    derived_gametes_fertilised: bool | None = Field(
+        None, description="Gametes derived in vitro (e.g. from stem cells) are fertilised, or used to form an embryo, "
+        "other than for a pregnancy."
+    )
+    embryo_like_structures: bool | None = Field(
+        None, description="Embryo-like structures made from stem cells are used (e.g. blastoids, SCBEMs)."
+    )
+    human_animal_hybrid: bool | None = Field(
+        None, description="A human and an animal gamete are brought together with a view to a multicellular hybrid."
+    )
+    embryo_into_animal: bool | None = Field(None, description="A human embryo is introduced into an animal.")
 
 
 class Animal(Strict):
@@ -151,6 +180,25 @@ class Animal(Strict):
     )
     human_organ_growth: bool | None = Field(
         None, description="Aim: grow human organs or tissue in the animal for transplantation."
+    )
+    into_embryo: bool | None = Field(
+        None, description="The human cells go into an animal embryo (not into a born or adult animal)."
+    )
+    chimera_days: int | None = Field(
+        None, ge=0, le=100000, description="How many days the chimeric embryo is allowed to develop."
+    )
+    chimera_transferred: bool | None = Field(
+        None, description="The chimeric embryo is introduced into an animal or a human (e.g. transferred to a uterus)."
+    )
+    embryo_into_human: bool | None = Field(None, description="An animal embryo is introduced into a human.")
+    cephalopod: bool | None = Field(None, description="The animals are cephalopods (octopus, squid, cuttlefish).")
+    harmful_gm_line: bool | None = Field(
+        None, description="A genetically modified animal line whose modification may cause pain, suffering, distress "
+        "or lasting harm is bred or kept."
+    )
+    modified_elsewhere_only: bool | None = Field(
+        None, description="The animals were genetically modified or cloned elsewhere; here they are only imported, "
+        "kept or bred, and no biotechnological technique is applied."
     )
 
 
@@ -189,6 +237,17 @@ class Medicine(Strict):
     atmp: bool | None = Field(None, description="The product is an advanced therapy medicinal product (ATMP).")
     hospital_exemption: bool | None = Field(
         None, description="Prepared non-routinely for one patient in a hospital in the Netherlands."
+    )
+    named_patient: bool | None = Field(
+        None, description="Supplied for an individual patient on a doctor's request (named-patient use) or in a "
+        "compassionate-use programme, not placed on the market."
+    )
+    named_patient_permission: Status | None = Field(
+        None, description="IGJ exemption for supplying the product to an individual patient (Geneesmiddelenwet "
+        "art. 40(3)(c)) or its compassionate-use programme (art. 40(3)(f))."
+    )
+    germline_risk: bool | None = Field(
+        None, description="The gene therapy may reach the germ line of the subject (e.g. vector found in the gonads)."
     )
     igj_permission: Status | None = Field(
         None, description="Permission of the Health and Youth Care Inspectorate (IGJ) to prepare an ATMP under the "
