@@ -19,6 +19,18 @@ class InvalidInput(Exception):
                          + "; ".join(f"{e['pointer'] or '/'} {e['detail']}" for e in self.errors[:5]) + ".")
 
 
+class InvalidProposal(Exception):
+    """A document that is not a valid proposal: each bad field a JSON pointer and, in ``detail``, what is wrong.
+
+    ``unreadable`` marks a document that cannot be read at all (nested too deep), as opposed to one with bad fields.
+    """
+
+    def __init__(self, message: str, errors: Sequence[Mapping[str, str]] = (), unreadable: bool = False) -> None:
+        super().__init__(message)
+        self.errors = [dict(e) for e in errors]
+        self.unreadable = unreadable
+
+
 class NotFound(Exception):
     """Nothing the caller may see is there; the message says what was looked for."""
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from biotoets.engine.proposal import Proposal
 from biotoets.engine.yamlio import YamlError, load_yaml
 
+from ..faults import InvalidProposal
 from ..wording import words
 
 MAX_DOCUMENT_BYTES = 1_000_000
@@ -191,3 +192,27 @@ def to_proposal(doc: Any) -> Proposal:
         problems = validation_problems(exc)
         lines = "; ".join(f"{p['pointer'] or '/'}: {p['message']}" for p in problems[:10])
         raise InputError(f"the proposal has {len(problems)} invalid field(s): {lines}", problems) from None
+
+
+def validate_proposal(doc: Any) -> Proposal:
+    """The proposal model of a parsed document, or InvalidProposal with a pointer for each invalid field."""
+    if isinstance(doc, Mapping) and set(doc) == {"proposal"} and isinstance(doc["proposal"], Mapping):
+        doc = doc["proposal"]  # a case file's proposal, pasted as is
+    if not isinstance(doc, Mapping):
+        kind = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(type(doc), "a number")
+        raise InvalidProposal(f"A proposal is a JSON object with fields, not {kind}.",
+                              [{"pointer": "", "detail": "must be an object"}])
+    try:
+        return strict_proposal(doc)
+    except NotJson as exc:
+        if exc.where == "depth":
+            raise InvalidProposal(f"The body cannot be read: {exc.detail}.", unreadable=True) from None
+        raise InvalidProposal(f"The proposal has 1 invalid field: {exc.where or '/'} {exc.detail}.",
+                              [{"pointer": exc.where, "detail": exc.detail}]) from None
+    except ValidationError as exc:
+        errors = [{"pointer": p["pointer"], "detail": words(e, "proposal-detail")}
+                  for e, p in zip(exc.errors(), validation_problems(exc), strict=True)]
+        n = len(errors)
+        raise InvalidProposal(f"The proposal has {n} invalid field{'s' if n != 1 else ''}: "
+                              + "; ".join(f"{e['pointer'] or '/'} {e['detail']}" for e in errors[:5])
+                              + ("; ..." if n > 5 else "") + ".", errors) from None

@@ -14,7 +14,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..faults import InternalFault, InvalidInput, NotFound
+from ..faults import InternalFault, InvalidInput, InvalidProposal, NotFound
 from ..store.receipts import SnapshotError
 from ..wording import words
 from ..workflow import Conflict
@@ -35,6 +35,10 @@ def problem_of(exc: Exception) -> Problem:
         return exc
     if isinstance(exc, InvalidInput):
         return Problem("invalid-input", str(exc), errors=exc.errors)
+    if isinstance(exc, InvalidProposal):
+        if exc.unreadable:
+            return Problem("malformed-request", str(exc))
+        return Problem("invalid-proposal", str(exc), errors=exc.errors)
     if isinstance(exc, Conflict):
         return Problem("conflict", str(exc))
     if isinstance(exc, NotFound):
@@ -47,6 +51,7 @@ def problem_of(exc: Exception) -> Problem:
 def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     @app.exception_handler(InvalidInput)
+    @app.exception_handler(InvalidProposal)
     @app.exception_handler(Conflict)
     @app.exception_handler(NotFound)
     @app.exception_handler(SnapshotError)

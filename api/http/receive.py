@@ -9,19 +9,16 @@ fit the schema (each bad field with its JSON pointer).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
 from starlette.requests import Request
 
 from biotoets.engine.proposal import Proposal
 
-from ..documents.inputs import InputError, NotJson, duplicate_key, parse_document, strict_proposal, validation_problems
+from ..documents.inputs import InputError, duplicate_key, parse_document, validate_proposal
 from ..vocab import LANGS
-from ..wording import words
 from .problems import Problem
 
 JSON_TYPES = ("application/json",)
@@ -105,32 +102,6 @@ def parse_body(data: bytes, kind: str) -> tuple[str, Any]:
         raise Problem("malformed-request", f"The body has the key {repeated!r} twice in one object; say each "
                       "thing once.")
     return text, doc
-
-
-def validate_proposal(doc: Any) -> Proposal:
-    """The proposal model of a parsed document; 422 with a pointer for each invalid field."""
-    if isinstance(doc, Mapping) and set(doc) == {"proposal"} and isinstance(doc["proposal"], Mapping):
-        doc = doc["proposal"]  # a case file's proposal, pasted as is
-    if not isinstance(doc, Mapping):
-        kind = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(type(doc), "a number")
-        raise Problem("invalid-proposal", f"A proposal is a JSON object with fields, not {kind}.",
-                      errors=[{"pointer": "", "detail": "must be an object"}])
-    try:
-        return strict_proposal(doc)
-    except NotJson as exc:
-        if exc.where == "depth":
-            raise Problem("malformed-request", f"The body cannot be read: {exc.detail}.") from None
-        raise Problem("invalid-proposal", f"The proposal has 1 invalid field: {exc.where or '/'} {exc.detail}.",
-                      errors=[{"pointer": exc.where, "detail": exc.detail}]) from None
-    except ValidationError as exc:
-        errors = [{"pointer": p["pointer"], "detail": words(e, "proposal-detail")}
-                  for e, p in zip(exc.errors(), validation_problems(exc), strict=True)]
-        n = len(errors)
-        raise Problem("invalid-proposal",
-                      f"The proposal has {n} invalid field{'s' if n != 1 else ''}: "
-                      + "; ".join(f"{e['pointer'] or '/'} {e['detail']}" for e in errors[:5])
-                      + ("; ..." if n > 5 else "") + ".",
-                      errors=errors) from None
 
 
 async def receive_proposal(request: Request, limit: int) -> ReceivedProposal:

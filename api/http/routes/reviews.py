@@ -10,7 +10,8 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from ...faults import CheckNotFound, InvalidInput
+from ...documents.inputs import validate_proposal
+from ...faults import CheckNotFound, InvalidInput, InvalidProposal
 from ...services import answer_questions
 from ...store.checks import readable
 from ...store.reviews import decide, load_for_answers, state
@@ -18,8 +19,7 @@ from ...workflow import AnswersRequest, ReviewRequest, parse_answers, parse_revi
 from ..deps import JSON, AnyKey, Applicant, Assessor, database, evaluate, json_body, json_response, secured, state_of
 from ..models.review import ReviewState
 from ..openapi import body_schema, problem_responses
-from ..problems import Problem
-from ..receive import ReceivedProposal, validate_proposal
+from ..receive import ReceivedProposal
 
 router = APIRouter()
 MAX_BODY = 64_000
@@ -85,7 +85,7 @@ async def post_answers(request: Request, check_id: str, principal: Applicant) ->
     async def evaluate_answered(doc: dict[str, Any]) -> dict[str, Any]:
         try:
             proposal = validate_proposal(doc)
-        except Problem as exc:
+        except InvalidProposal as exc:
             raise InvalidInput([{"pointer": "/answers", "detail": f"{e['pointer']} {e['detail']}"}
                                 for e in exc.errors]) from None
         received = ReceivedProposal(orjson.dumps(doc).decode(), JSON, doc, proposal)

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ...documents import answers as ans
+from ...documents.inputs import validate_proposal
 from ...http.deps import evaluate, state_of
-from ...http.receive import ReceivedProposal, validate_proposal
+from ...http.receive import ReceivedProposal
 from ...services import create_once
 from ...store import checks
 from ...store.keys import Role

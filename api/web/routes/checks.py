@@ -13,9 +13,10 @@ from starlette.responses import Response
 
 from ... import workflow
 from ...documents import answers as ans
+from ...documents.inputs import validate_proposal
 from ...faults import InvalidInput, NotFound
 from ...http.deps import evaluate
-from ...http.receive import ReceivedProposal, validate_proposal
+from ...http.receive import ReceivedProposal
 from ...services import answer_questions, replay
 from ...store import audit, checks, receipts, reviews
 from ...store.checks import StoredCheck
