@@ -390,7 +390,7 @@ def add_routes(app: FastAPI) -> None:
     async def list_rules(
         request: Request,
         domain: Annotated[str | None, Query(max_length=100, description="Only rules of this domain.")] = None,
-        effect: Annotated[Literal["allowed", "conditional", "prohibited", "derive"] | None,
+        effect: Annotated[Literal["allowed", "conditional", "prohibited", "advice", "derive"] | None,
                           Query(description="Only rules with this effect.")] = None,
     ) -> Response:
         """Every rule in the rule base: id, title, effect, validity and the articles it rests on. Public."""

@@ -85,7 +85,7 @@ def check_case(case: Case, verdict: dict[str, Any]) -> list[str]:
     for key in ("could_become", "could_fall_to", "complete"):
         if key in exp and verdict[key] != exp[key]:
             problems.append(f"{key} {verdict[key]}, expected {exp[key]}")
-    applied = {g["rule"] for g in verdict["grounds"]}
+    applied = {g["rule"] for g in verdict["grounds"]} | {a["rule"] for a in verdict.get("advice", [])}
     for rid in exp.get("rules", []):
         if rid not in applied:
             problems.append(f"rule {rid} did not apply")
@@ -129,6 +129,7 @@ def coverage(engine: Engine, outcomes: list[Outcome]) -> dict[str, Any]:
             continue
         fired |= {g["rule"] for g in o.verdict["grounds"]}
         fired |= {d["rule"] for d in o.verdict["defeated"]}
+        fired |= {a["rule"] for a in o.verdict.get("advice", [])}
         asked |= {q["fact"] for q in o.verdict["questions"]}
     all_rules = set(base.rules)
     all_questions = askable_questions(base)

@@ -139,7 +139,7 @@ class RuleSummary(Closed):
     id: str
     domain: str
     title: Text
-    effect: Literal["allowed", "conditional", "prohibited", "derive"]
+    effect: Literal["allowed", "conditional", "prohibited", "advice", "derive"]
     derives: str | None = Field(None, description="For classification rules: the fact they establish.")
     valid_from: str
     valid_to: str | None

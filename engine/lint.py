@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import conditions as cond
+from .lint_legal import legal_findings
 from .loader import FAR_FUTURE, Rule, RuleBase, RuleLoadError, Text, load_rule_base
 
 ENUMERATION_LIMIT = 20_000  # assignments per period above which z3 decides
@@ -651,7 +652,8 @@ def lint_report(base: RuleBase, covered_rules: Iterable[str] | None = None,
                 analyser: Analyser | None = None) -> LintReport:
     an = analyser or Analyser(base)
     findings = (unused_sources(base) + unread_facts(base) + unused_questions(base) + untranslated(base)
-                + validity(base) + grounds_honesty(base) + logical(base, an))
+                + validity(base) + grounds_honesty(base) + logical(base, an)
+                + [Finding(*f) for f in legal_findings(base)])
     if covered_rules is not None:
         findings += uncovered_rules(base, covered_rules)
     return LintReport(findings, dict(an.methods))

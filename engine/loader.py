@@ -25,6 +25,7 @@ from .facts import Fact, base_facts
 from .yamlio import YamlError, load_yaml
 
 SEVERITY = {"allowed": 0, "conditional": 1, "prohibited": 2}
+ADVICE = "advice"  # non-binding guidance: listed apart in a verdict, never part of it
 SPECIAL_FILES = ("sources.yaml", "questions.yaml", "lists.yaml")
 FAR_FUTURE = "9999-12-31"
 
@@ -111,7 +112,7 @@ class Rule:
     domain: str
     file: str
     title: Text
-    effect: str  # prohibited | conditional | allowed | derive
+    effect: str  # prohibited | conditional | allowed | advice | derive
     derives: str | None
     when: cond.Node
     when_raw: Mapping[str, Any]

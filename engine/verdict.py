@@ -22,7 +22,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .conditions import Truth
-from .loader import SEVERITY, Rule, RuleBase, Text
+from .loader import ADVICE, SEVERITY, Rule, RuleBase, Text
 
 if TYPE_CHECKING:
     from .evaluate import Evaluation
@@ -34,6 +34,7 @@ DISCLAIMER = Text(
     "Decision support, not legal advice and not a decision of a competent authority. "
     "Check the cited sources and ask the competent authority for a decision.",
 )
+ADVICE_LABEL = Text("aanbevolen, niet wettelijk verplicht", "recommended, not legally required")
 VERDICT_WORDS = {
     "allowed": Text("toegestaan", "allowed"),
     "conditional": Text("voorwaardelijk toegestaan", "conditional"),
@@ -109,8 +110,10 @@ class _Day:
 
     def __init__(self, base: RuleBase, on: date) -> None:
         self.in_force = [r for r in base.rules.values() if r.in_force(on)]
-        self.verdict_rules = [r for r in self.in_force if r.effect != "derive"]
+        # Advice (non-binding guidance) never takes part in the verdict: it is listed apart.
+        self.verdict_rules = [r for r in self.in_force if r.effect in SEVERITY]
         self.by_order = sorted(self.verdict_rules, key=_order)
+        self.advice = sorted((r for r in self.in_force if r.effect == ADVICE), key=lambda r: r.id)
         self.classifiers = sorted((r for r in self.in_force if r.effect == "derive"), key=lambda r: r.id)
         self.domains = sorted({r.domain for r in self.in_force})
 
@@ -246,6 +249,20 @@ def _ground_json(base: RuleBase, rule: Rule, known: dict[str, Any], status: str)
     return out
 
 
+def advice_json(base: RuleBase, rule: Rule, known: dict[str, Any]) -> dict[str, Any]:
+    """Non-binding guidance that applies: what is recommended and on whose word; it never raises the verdict."""
+    out: dict[str, Any] = {
+        "rule": rule.id,
+        "title": rule.title.as_dict(),
+        "label": ADVICE_LABEL.as_dict(),
+        "facts": _fact_values(rule, known, _static(base).sorted_facts.get(rule.id)),
+        "sources": [citation_json(base, c) for c in rule.citations],
+    }
+    if rule.explanation:
+        out["explanation"] = rule.explanation.as_dict()
+    return out
+
+
 def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: dict[str, Truth],
                    seen: set[str] | None = None) -> set[str]:
     """The unknown proposal facts behind a rule, through unknown derived facts and exceptions."""
@@ -331,6 +348,7 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
          "norm": r.open_norm.as_dict()}
         for r in day.by_order if status[r.id] is not False and r.open_norm
     ]
+    advice = [advice_json(base, r, known) for r in day.advice if status[r.id] is True]
     domains = list(day.domains)
     if not definite:
         # An allowed verdict says what was checked.
@@ -366,6 +384,7 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
         "conditions": conditions,
         "questions": questions,
         "open_norms": open_norms,
+        "advice": advice,
         "changes": changes,
         "derived": {k: ev.derived[k] for k in sorted(ev.derived)},
         "checked": {"domains": domains, "rules": len(in_force)},
