@@ -21,10 +21,10 @@ from functools import cache
 from typing import Any
 
 from biotoets.engine.facts import Fact, base_facts, flatten
-from biotoets.engine.proposal import Proposal
+from biotoets.engine.proposal import ANNEX_CODE_PATTERN, Proposal
 
 COUNTRY = re.compile(r"^[A-Z]{2}$")
-ANNEX_CODE = re.compile(r"^[0-9][A-E][0-9]{3}[a-z0-9.]*$")
+ANNEX_CODE = re.compile(ANNEX_CODE_PATTERN)
 PARTNER_FLAGS = ("partners.listed_entity", "partners.military_end_use")
 
 

@@ -19,7 +19,8 @@ ShortText = Annotated[str, StringConstraints(max_length=500)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 # Export Control Classification Numbers as used in Annex I of Regulation (EU) 2021/821, e.g. 1C351.
 # Category digit, product group A-E, three digits, then optional sub-item parts (.a, .a.1): 1C351, 1C351.a.1, 2B352.
-AnnexCode = Annotated[str, StringConstraints(pattern=r"^[0-9][A-E][0-9]{3}(\.[a-z0-9]{1,3})*$", max_length=20)]
+ANNEX_CODE_PATTERN = r"^[0-9][A-E][0-9]{3}(\.[a-z0-9]{1,3})*$"
+AnnexCode = Annotated[str, StringConstraints(pattern=ANNEX_CODE_PATTERN, max_length=20)]
 
 
 class Activity(StrEnum):
