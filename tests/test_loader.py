@@ -188,7 +188,7 @@ def test_prohibiting_rule_without_citation(rules_copy):
 def test_prohibiting_rule_citing_only_non_binding_advice(rules_copy):
     edit_rule(
         rules_copy,
-        "gmo.risk-not-negligible",
+        "gmo.risk-above-negligible",
         lambda r: r.update(citations=[{"source": "nl-cogem-cgm-221206-02", "article": "signalering"}]),
     )
     assert "must cite an article of law" in load_error(rules_copy).reason

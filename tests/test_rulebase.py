@@ -96,7 +96,7 @@ def test_oviedo_is_cited_but_not_binding_in_the_netherlands(base: RuleBase) -> N
 
 
 @pytest.mark.parametrize("rid", [
-    "gmo.release-permit", "gmo.risk-small", "gmo.risk-not-negligible", "animals.biotechnology-licence",
+    "gmo.release-permit", "gmo.risk-small", "gmo.risk-above-negligible", "animals.biotechnology-licence",
     "knowledge.catch-all-military-embargo", "sanctions.russia-dual-use", "xeno.organ-growth-in-animal",
 ])
 def test_rules_resting_on_a_judgement_carry_an_open_norm(base: RuleBase, rid: str) -> None:
