@@ -22,6 +22,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .conditions import Truth
+from .facts import answered_by
 from .loader import ADVICE, SEVERITY, Rule, RuleBase, Text
 
 if TYPE_CHECKING:
@@ -251,16 +252,10 @@ def _ground_json(base: RuleBase, rule: Rule, known: dict[str, Any], status: str)
 
 def advice_json(base: RuleBase, rule: Rule, known: dict[str, Any]) -> dict[str, Any]:
     """Non-binding guidance that applies: what is recommended and on whose word; it never raises the verdict."""
-    out: dict[str, Any] = {
-        "rule": rule.id,
-        "title": rule.title.as_dict(),
-        "label": ADVICE_LABEL.as_dict(),
-        "facts": _fact_values(rule, known, _static(base).sorted_facts.get(rule.id)),
-        "sources": [citation_json(base, c) for c in rule.citations],
-    }
-    if rule.explanation:
-        out["explanation"] = rule.explanation.as_dict()
-    return out
+    return {"rule": rule.id, "title": rule.title.as_dict(), "label": ADVICE_LABEL.as_dict(),
+            "facts": _fact_values(rule, known, _static(base).sorted_facts.get(rule.id)),
+            "sources": [citation_json(base, c) for c in rule.citations],
+            **({"explanation": rule.explanation.as_dict()} if rule.explanation else {})}
 
 
 def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: dict[str, Truth],
@@ -279,7 +274,7 @@ def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: d
                 for r in derived_rules[f]:
                     out |= unknown_inputs(base, r, known, derived, seen)
         elif f not in known:
-            out.add(f)
+            out.add(answered_by(f, base.facts))
     for ex in rule.exceptions:
         out |= unknown_inputs(base, base.rules[ex], known, derived, seen)
     return out
