@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from biotoets.engine.evaluate import Engine
+from biotoets.engine.facts import answered_by
 from biotoets.engine.loader import RuleLoadError, validate_document
 from biotoets.engine.verdict import unknown_inputs
 
@@ -133,7 +134,8 @@ def coverage(engine: Engine, outcomes: list[Outcome]) -> dict[str, Any]:
         asked |= {q["fact"] for q in o.verdict["questions"]}
     all_rules = set(base.rules)
     all_questions = askable_questions(base)
-    informational = {f for r in base.rules.values() for f in r.facts if f in base.questions} - all_questions
+    informational = {f for r in base.rules.values() for f in r.facts
+                     if f in base.questions and answered_by(f, base.facts) == f} - all_questions
     return {
         "rules": {"covered": sorted(all_rules & fired), "uncovered": sorted(all_rules - fired),
                   "total": len(all_rules)},
