@@ -13,7 +13,7 @@ from biotoets.engine.model import EFFECTS, SEVERITY, Effect
 # so the shell has one place for its words.
 __all__ = ["AWAITING_REVIEW", "EFFECTS", "FINAL", "LANGS", "SEVERITY", "CheckStatus", "Effect", "Lang", "QueueStatus",
            "RuleEffect", "today"]
-RuleEffect = Literal["allowed", "conditional", "prohibited", "derive"]
+RuleEffect = Literal["allowed", "conditional", "prohibited", "advice", "derive"]
 
 Lang = Literal["en", "nl"]
 LANGS: tuple[Lang, ...] = get_args(Lang)

@@ -78,7 +78,7 @@ class Flat:
         self.in_force = {rid: r for rid, r in base.rules.items() if r.in_force(on)}
         derived = base.derived_facts()
         self._derived = {f: [r for r in rs if r.id in self.in_force] for f, rs in derived.items()}
-        self.verdict_rules = sorted(rid for rid, r in self.in_force.items() if r.effect != "derive")
+        self.verdict_rules = sorted(rid for rid, r in self.in_force.items() if r.effect in SEVERITY)
         self.exprs = {rid: self.applies(rid) for rid in self.verdict_rules}
 
     def condition(self, node: cond.Node) -> Expr:

@@ -156,7 +156,7 @@ class Explainer:
         """In-force verdict rules as (id, severity), most severe first."""
         in_force = self._in_force(on)
         rules = [(rid, SEVERITY[r.effect]) for rid, r in self.base.rules.items()
-                 if rid in in_force and r.effect != "derive"]
+                 if rid in in_force and r.effect in SEVERITY]
         return sorted(rules, key=lambda x: (-x[1], x[0]))
 
     def _verdict(self, statuses: Mapping[str, Truth], delta: Mapping[str, Truth], settled: Mapping[str, bool],

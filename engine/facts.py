@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -104,6 +105,15 @@ def base_facts() -> dict[str, Fact]:
     """Every base fact, keyed by name."""
     facts = _model_facts(Proposal) + list(AGGREGATES)
     return {f.name: f for f in facts}
+
+
+def answered_by(fact: str, facts: Mapping[str, Fact]) -> str:
+    """The fact whose question answers this one: a list's count is answered by the list itself."""
+    if fact == "partners.count":
+        return "partners.countries"
+    if fact.endswith(".count") and fact[: -len(".count")] in facts:
+        return fact[: -len(".count")]
+    return fact
 
 
 def _any3(values: list[bool | None]) -> bool | None:

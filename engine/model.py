@@ -22,6 +22,7 @@ EFFECTS: tuple[Effect, ...] = ("allowed", "conditional", "prohibited")
 SEVERITY: dict[str, int] = {effect: rank for rank, effect in enumerate(EFFECTS)}
 # The effects that restrict: a rule with one of them must rest on binding law.
 RESTRICTING: tuple[Effect, ...] = ("conditional", "prohibited")
+ADVICE = "advice"  # non-binding guidance: listed apart in a verdict, never part of it
 FAR_FUTURE = "9999-12-31"
 
 
@@ -94,7 +95,7 @@ class Rule:
     domain: str
     file: str
     title: Text
-    effect: str  # one of EFFECTS, or advice (non-binding guidance) or derive (a classification rule)
+    effect: str  # one of EFFECTS, or ADVICE (non-binding guidance) or derive (a classification rule)
     derives: str | None
     when: cond.Node
     when_raw: Mapping[str, Any]

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 # Export Control Classification Numbers as used in Annex I of Regulation (EU) 2021/821, e.g. 1C351.
-AnnexCode = Annotated[str, StringConstraints(pattern=r"^[0-9][A-E][0-9]{3}[a-z0-9.]*$", max_length=20)]
+# Category digit, product group A-E, three digits, then optional sub-item parts (.a, .a.1): 1C351, 1C351.a.1, 2B352.
+ANNEX_CODE_PATTERN = r"^[0-9][A-E][0-9]{3}(\.[a-z0-9]{1,3})*$"
+AnnexCode = Annotated[str, StringConstraints(pattern=ANNEX_CODE_PATTERN, max_length=20)]
 
 
 class Activity(StrEnum):
@@ -105,6 +107,28 @@ class NgtCategory(StrEnum):
     category_1 = "category_1"
     category_2 = "category_2"
     not_ngt = "not_ngt"
+
+
+class WmdEndUse(StrEnum):
+    """What the exporter knows of a use for weapons of mass destruction (Reg. (EU) 2021/821 art. 4)."""
+
+    informed = "informed"  # the competent authority has informed the exporter
+    aware = "aware"  # the exporter knows it without having been informed
+    none = "none"
+
+
+class DualUseItem(StrEnum):
+    """Biotechnology items in words; rules/lists.yaml maps them onto Annex I of Reg. (EU) 2021/821."""
+
+    human_animal_pathogen = "human_animal_pathogen"  # 1C351 a-c
+    toxin = "toxin"  # 1C351 d
+    listed_pathogen_genetic_elements = "listed_pathogen_genetic_elements"  # 1C353 a
+    gm_listed_pathogen = "gm_listed_pathogen"  # 1C353 b
+    plant_pathogen = "plant_pathogen"  # 1C354
+    vaccine_or_immunotoxin = "vaccine_or_immunotoxin"  # 1C991 (EU-only entry)
+    biocontainment_or_fermenter_equipment = "biocontainment_or_fermenter_equipment"  # 2B352
+    technology_for_listed_items = "technology_for_listed_items"  # 1E001, 1E002, 2E001-2E002
+    other_unlisted = "other_unlisted"
 
 
 class Strict(BaseModel):
@@ -227,6 +251,7 @@ class Gmo(Strict):
     permit: Status | None = Field(None, description="GMO permit or notification under the Besluit ggo.")
     microorganism: bool | None = Field(None, description="Genetically modified micro-organisms are involved.")
     viral_vector: bool | None = Field(None, description="A viral vector carries genetic material.")
+    food_or_feed: bool | None = Field(None, description="The GMO, or a product from it, is meant as food or feed.")
 
 
 class Medicine(Strict):
@@ -276,6 +301,10 @@ class Knowledge(Strict):
         None, description="A partner is in a country where fundamental rights are not respected."
     )
     screening_done: bool | None = Field(None, description="A knowledge-security risk assessment has been done.")
+    visiting_researchers_of_concern: bool | None = Field(
+        None, description="Researchers or students from a country where fundamental rights are not respected work in "
+        "the Dutch lab or get access to the sensitive technology."
+    )
 
 
 class Export(Strict):
@@ -283,8 +312,38 @@ class Export(Strict):
         None, max_length=100, description="Annex I codes (Reg. 2021/821) of the items involved; [] for none."
     )
     destination_countries: list[CountryCode] | None = Field(None, max_length=300)
+    items: list[DualUseItem] | None = Field(
+        None, max_length=20, description="The items in words; mapped onto Annex I codes by rules/lists.yaml."
+    )
     intangible_transfer: bool | None = Field(
         None, description="Technology is shared electronically or by technical assistance (intangible transfer)."
+    )
+    technical_assistance: bool | None = Field(
+        None, description="Technical assistance (advice, training, repair, know-how) is given to persons outside the "
+        "EU or to third-country residents in the EU (Reg. (EU) 2021/821 art. 2(9)-(10))."
+    )
+    technology_public_domain: bool | None = Field(
+        None, description="The technology shared is in the public domain (available without restriction on its "
+        "further spread)."
+    )
+    technology_basic_research: bool | None = Field(
+        None, description="The technology shared is basic scientific research: work to acquire new knowledge, not "
+        "primarily directed towards a specific practical aim."
+    )
+    physical_items: bool | None = Field(
+        None, description="Physical items (organisms, material, equipment) are shipped, not only technology."
+    )
+    annex_iv_item: bool | None = Field(None, description="An item is listed in Annex IV of Reg. (EU) 2021/821.")
+    wmd_end_use: WmdEndUse | None = Field(
+        None, description="Whether the competent authority has informed the exporter, or the exporter knows, that the "
+        "items are or may be meant for chemical, biological or nuclear weapons or their missiles."
+    )
+    transit_countries: list[CountryCode] | None = Field(
+        None, max_length=50, description="Countries the items pass through before their destination."
+    )
+    onward_supply_to_sanctioned: bool | None = Field(
+        None, description="The exporter knows or has reason to think that an intermediary will pass the items on to "
+        "a country under an EU ban on dual-use exports."
     )
     licence: Status | None = Field(None, description="Dual-use export authorisation.")
 

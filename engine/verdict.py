@@ -20,7 +20,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .conditions import Truth
-from .model import SEVERITY, VERDICT_WORDS, Rule, RuleBase, Scenario, Text, per_rule_base
+from .facts import answered_by
+from .model import ADVICE, SEVERITY, VERDICT_WORDS, Rule, RuleBase, Scenario, Text, per_rule_base
 
 if TYPE_CHECKING:
     from .explain import Explainer
@@ -31,6 +32,7 @@ DISCLAIMER = Text(
     "Decision support, not legal advice and not a decision of a competent authority. "
     "Check the cited sources and ask the competent authority for a decision.",
 )
+ADVICE_LABEL = Text("aanbevolen, niet wettelijk verplicht", "recommended, not legally required")
 
 
 class Evaluation:
@@ -101,8 +103,10 @@ class _Day:
 
     def __init__(self, base: RuleBase, on: date) -> None:
         self.in_force = [r for r in base.rules.values() if r.in_force(on)]
-        self.verdict_rules = [r for r in self.in_force if r.effect != "derive"]
+        # Advice (non-binding guidance) never takes part in the verdict: it is listed apart.
+        self.verdict_rules = [r for r in self.in_force if r.effect in SEVERITY]
         self.by_order = sorted(self.verdict_rules, key=_order)
+        self.advice = sorted((r for r in self.in_force if r.effect == ADVICE), key=lambda r: r.id)
         self.classifiers = sorted((r for r in self.in_force if r.effect == "derive"), key=lambda r: r.id)
         self.domains = sorted({r.domain for r in self.in_force})
 
@@ -230,6 +234,14 @@ def _ground_json(base: RuleBase, rule: Rule, known: dict[str, Any], status: str)
     return out
 
 
+def advice_json(base: RuleBase, rule: Rule, known: dict[str, Any]) -> dict[str, Any]:
+    """Non-binding guidance that applies: what is recommended and on whose word; it never raises the verdict."""
+    return {"rule": rule.id, "title": rule.title.as_dict(), "label": ADVICE_LABEL.as_dict(),
+            "facts": _fact_values(rule, known, _static(base).sorted_facts.get(rule.id)),
+            "sources": [citation_json(base, c) for c in rule.citations],
+            **({"explanation": rule.explanation.as_dict()} if rule.explanation else {})}
+
+
 def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: dict[str, Truth],
                    seen: set[str] | None = None) -> set[str]:
     """The unknown proposal facts behind a rule, through unknown derived facts and exceptions."""
@@ -246,7 +258,7 @@ def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: d
                 for r in derived_rules[f]:
                     out |= unknown_inputs(base, r, known, derived, seen)
         elif f not in known:
-            out.add(f)
+            out.add(answered_by(f, base.facts))
     for ex in rule.exceptions:
         out |= unknown_inputs(base, base.rules[ex], known, derived, seen)
     return out
@@ -315,6 +327,7 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
          "norm": r.open_norm.as_dict()}
         for r in day.by_order if status[r.id] is not False and r.open_norm
     ]
+    advice = [advice_json(base, r, known) for r in day.advice if status[r.id] is True]
     domains = list(day.domains)
     if not definite:
         # An allowed verdict says what was checked.
@@ -350,6 +363,7 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
         "conditions": conditions,
         "questions": questions,
         "open_norms": open_norms,
+        "advice": advice,
         "changes": changes,
         "derived": {k: ev.derived[k] for k in sorted(ev.derived)},
         "checked": {"domains": domains, "rules": len(in_force)},

@@ -53,7 +53,10 @@ def value_for(name: str, field: Any) -> st.SearchStrategy[Any]:
         inner = _unwrap(typing.get_args(tp)[0])
         if inner is Partner:
             return st.lists(partners(), max_size=3)
-        pool = ANNEX_CODES if "dual_use" in name else COUNTRIES
+        if isinstance(inner, type) and issubclass(inner, Enum):
+            pool = [m.value for m in inner]
+        else:
+            pool = ANNEX_CODES if "dual_use" in name else COUNTRIES
         return st.lists(st.sampled_from(pool), max_size=3, unique=True)
     return st.text(max_size=10)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from biotoets.engine.evaluate import Engine
+from biotoets.engine.facts import answered_by
 from biotoets.engine.loader import RuleLoadError, validate_document
 from biotoets.engine.verdict import unknown_inputs
 
@@ -85,7 +86,7 @@ def check_case(case: Case, verdict: dict[str, Any]) -> list[str]:
     for key in ("could_become", "could_fall_to", "complete"):
         if key in exp and verdict[key] != exp[key]:
             problems.append(f"{key} {verdict[key]}, expected {exp[key]}")
-    applied = {g["rule"] for g in verdict["grounds"]}
+    applied = {g["rule"] for g in verdict["grounds"]} | {a["rule"] for a in verdict.get("advice", [])}
     for rid in exp.get("rules", []):
         if rid not in applied:
             problems.append(f"rule {rid} did not apply")
@@ -129,10 +130,12 @@ def coverage(engine: Engine, outcomes: list[Outcome]) -> dict[str, Any]:
             continue
         fired |= {g["rule"] for g in o.verdict["grounds"]}
         fired |= {d["rule"] for d in o.verdict["defeated"]}
+        fired |= {a["rule"] for a in o.verdict.get("advice", [])}
         asked |= {q["fact"] for q in o.verdict["questions"]}
     all_rules = set(base.rules)
     all_questions = askable_questions(base)
-    informational = {f for r in base.rules.values() for f in r.facts if f in base.questions} - all_questions
+    informational = {f for r in base.rules.values() for f in r.facts
+                     if f in base.questions and answered_by(f, base.facts) == f} - all_questions
     return {
         "rules": {"covered": sorted(all_rules & fired), "uncovered": sorted(all_rules - fired),
                   "total": len(all_rules)},

@@ -99,6 +99,8 @@ def _fields(model: type[BaseModel]) -> tuple[_Field, ...]:
             inner = _unwrap(typing.get_args(tp)[0])
             if isinstance(inner, type) and issubclass(inner, BaseModel):
                 out.append(_Field(name, "models", req, model=inner))
+            elif isinstance(inner, type) and issubclass(inner, Enum):
+                out.append(_Field(name, "list", req, tuple(m.value for m in inner)))
             else:
                 out.append(_Field(name, "list", req, ANNEX_CODES if name == "dual_use_items" else COUNTRIES))
         elif tp is str:

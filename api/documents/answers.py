@@ -20,11 +20,11 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from biotoets.engine.facts import Fact, base_facts, flatten
-from biotoets.engine.proposal import Proposal
+from biotoets.engine.facts import Fact, answered_by, base_facts, flatten
+from biotoets.engine.proposal import ANNEX_CODE_PATTERN, Proposal
 
 COUNTRY = re.compile(r"^[A-Z]{2}$")
-ANNEX_CODE = re.compile(r"^[0-9][A-E][0-9]{3}[a-z0-9.]*$")
+ANNEX_CODE = re.compile(ANNEX_CODE_PATTERN)
 PARTNER_FLAGS = ("partners.listed_entity", "partners.military_end_use")
 
 
@@ -43,11 +43,7 @@ def facts() -> dict[str, Fact]:
 
 def asked_as(fact: str) -> str:
     """The fact whose question answers this one (a list's count is answered by the list)."""
-    if fact == "partners.count":
-        return "partners.countries"
-    if fact.endswith(".count") and fact[: -len(".count")] in facts():
-        return fact[: -len(".count")]
-    return fact
+    return answered_by(fact, facts())
 
 
 def answerable(fact: str) -> bool:

@@ -13,7 +13,8 @@ LABELS = {
         "complete": "complete", "incomplete": "incomplete — answer the questions below",
         "grounds": "Grounds", "possible": "May also apply (facts missing)", "conditions": "Conditions to fulfil",
         "questions": "Open questions", "open_norms": "Open norms for an assessor to weigh",
-        "authority": "authority", "defeated": "Set aside by an exception", "checked": "Checked",
+        "advice": "Advice (recommended, not legally required; does not change the verdict)",
+        "authority": "with or by whom", "defeated": "Set aside by an exception", "checked": "Checked",
         "rules": "rules in force", "domains": "domains", "ruleset": "Rule base", "as_of": "law as of",
         "scenario": "SCENARIO (not current law)", "leads_to": "could lead to", "facts": "facts",
         "allowed": "ALLOWED", "conditional": "CONDITIONAL", "prohibited": "PROHIBITED", "derive": "classification",
@@ -30,7 +31,8 @@ LABELS = {
         "complete": "volledig", "incomplete": "onvolledig — beantwoord de vragen hieronder",
         "grounds": "Gronden", "possible": "Kan ook van toepassing zijn (gegevens ontbreken)",
         "conditions": "Voorwaarden", "questions": "Open vragen", "open_norms": "Open normen voor de beoordelaar",
-        "authority": "bevoegd gezag", "defeated": "Opzij gezet door een uitzondering", "checked": "Getoetst",
+        "advice": "Advies (aanbevolen, niet wettelijk verplicht; verandert het oordeel niet)",
+        "authority": "bij of door wie", "defeated": "Opzij gezet door een uitzondering", "checked": "Getoetst",
         "rules": "regels van kracht", "domains": "domeinen", "ruleset": "Regelbestand", "as_of": "recht per",
         "scenario": "SCENARIO (geen geldend recht)", "leads_to": "kan leiden tot", "facts": "feiten",
         "allowed": "TOEGESTAAN", "conditional": "VOORWAARDELIJK", "prohibited": "VERBODEN", "derive": "classificatie",
@@ -102,6 +104,12 @@ def verdict_text(v: dict[str, Any], lang: str = "en") -> str:
         out += ["", L["open_norms"] + ":"]
         for n in v["open_norms"]:
             out.append(f"  ! {n['norm'][lang]} ({n['rule']})")
+    if v.get("advice"):
+        out += ["", L["advice"] + ":"]
+        for a in v["advice"]:
+            out.append(f"  i {a['title'][lang]} ({a['rule']})")
+            for c in a["sources"]:
+                out.append(f"      {_cite(c, lang)}")
     if v.get("changes"):
         out += ["", L["changes"] + ":"]
         for ch in v["changes"]:

@@ -10,7 +10,9 @@ turns that refusal into a finding). The checks here look at the rule base as a w
 * logic, decided exactly over the three-valued (Kleene) semantics of the engine:
   a rule whose condition can never hold, or that holds but is always defeated;
   a permission (``allowed``) and a restriction on the same provision that can both
-  apply with no exception between them; an exception that can never defeat its rule.
+  apply with no exception between them; an exception that can never defeat its rule;
+* legal fidelity (legal.py): a restricting rule rests on a binding article whose ``binding_effect`` supports it,
+  and reads ``activity``/``purpose`` only where a cited article names that activity or purpose.
 
 The logical checks quantify over every proposal. Each fact's domain is finite once it
 is cut at the literals the rules compare it with (enum values, integer thresholds,
@@ -37,6 +39,7 @@ from .bookkeeping import (
     unused_sources,
     validity,
 )
+from .legal import legal_findings
 from .logical import ENUMERATION_LIMIT, Analyser, logical
 from .report import Finding, LintReport
 
@@ -51,7 +54,8 @@ def lint_report(base: RuleBase, covered_rules: Iterable[str] | None = None,
                 analyser: Analyser | None = None) -> LintReport:
     an = analyser or Analyser(base)
     findings = (unused_sources(base) + unread_facts(base) + unused_questions(base) + untranslated(base)
-                + validity(base) + grounds_honesty(base) + logical(base, an))
+                + validity(base) + grounds_honesty(base) + logical(base, an)
+                + [Finding(*f) for f in legal_findings(base)])
     if covered_rules is not None:
         findings += uncovered_rules(base, covered_rules)
     return LintReport(findings, dict(an.methods))

@@ -208,8 +208,8 @@ def test_bad_date(rules_copy):
 def test_unknown_named_list(rules_copy):
     edit_rule(
         rules_copy,
-        "knowledge.dual-use-export-licence",
-        lambda r: r["when"]["all"][0].update(contains_any={"list": "no_such_list"}),
+        "sanctions.country-regime",
+        lambda r: r["when"]["any"][0].update(contains_any={"list": "no_such_list"}),
     )
     assert "unknown list 'no_such_list'" in load_error(rules_copy).reason
 

@@ -50,10 +50,13 @@ def test_scenario_verdicts_never_pass_as_current_law(name, base):
 
 EXPECTED = {
     "xeno-research-motion": {("policy-xeno-clinical-trial-today", "prohibited", "conditional")},
-    "gene-therapy-acceptable-risk": {("gene-therapy-trial-small-risk", "prohibited", "conditional")},
+    # A small risk is conditional under current law already (Besluit ggo art. 3.2 bans only release without a permit);
+    # the scenario changes the permit route, not the verdict.
+    "gene-therapy-acceptable-risk": set(),
     "embryowet-36416": {("germline-embryos-created-for-research", "prohibited", "conditional")},
     "knowledge-security-screening-act": {
         ("knowledge-security-screening-done", "allowed", "conditional"),
+        ("knowledge-security-sensitive-partner", "allowed", "conditional"),
         ("knowledge-no-concern", "allowed", "conditional"),
         ("policy-sensitive-lab-research-today", "allowed", "conditional"),
     },
