@@ -18,7 +18,7 @@ from .compiler import CompiledRuleBase, compile_rule_base
 from .conditions import Truth
 from .explain import Explainer
 from .facts import flatten
-from .host import SID, DurableHost, EngineError
+from .host import FACT_ID, SID, DurableHost, EngineError
 from .model import RuleBase, Scenario
 from .proposal import Proposal
 from .verdict import Evaluation, build_verdict
@@ -42,7 +42,7 @@ class Engine:
         self.host = host or DurableHost()
         self.compiled: CompiledRuleBase = compile_rule_base(base, name)
         self.explainer = Explainer(base)
-        warm = orjson.dumps({"kind": "proposal", "as_of": 19000101, "sid": SID}).decode()
+        warm = orjson.dumps({"kind": "proposal", "as_of": 19000101, "sid": SID, "id": FACT_ID}).decode()
         for stratum in self.compiled.strata:
             for shard in stratum.shards:
                 self.host.register(shard.name, orjson.dumps(shard.definition).decode(), warm)
@@ -69,6 +69,7 @@ class Engine:
                 fact["kind"] = "proposal"
                 fact["as_of"] = as_of
                 fact["sid"] = SID
+                fact["id"] = FACT_ID
                 forms = shard.forms
                 seen: set[str] = set()
                 for durable_name in run(shard.name, dumps(fact).decode()):
