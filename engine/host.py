@@ -151,7 +151,17 @@ class DurableHost:
 
     def run(self, name: str, fact_json: str) -> list[str]:
         """Assert one fact; return the names of the rules that fired, in order (the guard included)."""
-        with self._inside_core():
+        # (``_inside_core`` written out: this is the hot path, and a generator-based context manager costs more
+        # than the retract does.)
+        global _refused
+        if threading.get_ident() != self._owner or self._busy:
+            self._check_thread()
+        if not _inside.acquire(blocking=False):
+            _refused += 1
+            raise EngineThreadError("durable_rules is in use by another thread of this process; "
+                                    "the engine is confined to one thread per process")
+        try:
+            _entered_by.add(self._owner)
             if name in self._broken:
                 raise EngineError(f"ruleset {name} failed to re-open its session; it evaluates nothing")
             handle = self._handles[name]
@@ -165,6 +175,8 @@ class DurableHost:
                 raise
             finally:
                 self._busy = False
+        finally:
+            _inside.release()
 
     @staticmethod
     def _drain(handle: int, name: str, code: int, offset: int) -> list[str]:
