@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -96,6 +96,12 @@ class StoredCheck:
     @property
     def verdict(self) -> dict[str, Any]:
         return orjson.loads(self.verdict_json)  # type: ignore[no-any-return]
+
+    def with_changes(self, changes: list[dict[str, Any]]) -> StoredCheck:
+        """The same check with its verdict's ``changes`` ("what would change it") filled in."""
+        verdict = self.verdict
+        verdict["changes"] = changes
+        return replace(self, verdict_json=orjson.dumps(verdict).decode())
 
     def document(self) -> bytes:
         """The check as the API returns it (verdict and proposal spliced in as stored)."""
