@@ -14,11 +14,11 @@ from typing import Any
 import orjson
 
 from . import reference
-from .compiler import CompiledRuleBase, compile_rule_base
+from .compiler import GUARD, CompiledRuleBase, compile_rule_base
 from .conditions import Truth
 from .explain import Explainer
 from .facts import flatten
-from .host import SID, DurableHost, EngineError
+from .host import FACT_ID, SID, DurableHost, EngineError
 from .model import RuleBase, Scenario
 from .proposal import Proposal
 from .verdict import Evaluation, build_verdict
@@ -42,7 +42,18 @@ class Engine:
         self.host = host or DurableHost()
         self.compiled: CompiledRuleBase = compile_rule_base(base, name)
         self.explainer = Explainer(base)
-        warm = orjson.dumps({"kind": "proposal", "as_of": 19000101, "sid": SID}).decode()
+        # Per ruleset: durable rule name -> (rule id, definite form?, its trace entry), prebuilt so that the fire
+        # loop does one dict lookup per fired action; the guard maps to None.
+        self._fired: dict[str, dict[str, tuple[str, bool, dict[str, str]] | None]] = {}
+        for stratum in self.compiled.strata:
+            for shard in stratum.shards:
+                entries: dict[str, tuple[str, bool, dict[str, str]] | None] = {GUARD: None}
+                for durable_name, (rule_id, form) in shard.forms.items():
+                    entries[durable_name] = (rule_id, form == "t", {
+                        "ruleset": shard.name, "fired": durable_name, "rule": rule_id,
+                        "form": "definite" if form == "t" else "possible"})
+                self._fired[shard.name] = entries
+        warm = orjson.dumps({"kind": "proposal", "as_of": 19000101, "sid": SID, "id": FACT_ID}).decode()
         for stratum in self.compiled.strata:
             for shard in stratum.shards:
                 self.host.register(shard.name, orjson.dumps(shard.definition).decode(), warm)
@@ -63,27 +74,22 @@ class Engine:
         derived: dict[str, Truth] = {}
         run = self.host.run
         dumps = orjson.dumps
+        fired_entries = self._fired
         for stratum in self.compiled.strata:
             for shard in stratum.shards:
                 fact = {k: known[k] for k in shard.reads if k in known}
                 fact["kind"] = "proposal"
                 fact["as_of"] = as_of
                 fact["sid"] = SID
-                forms = shard.forms
-                seen: set[str] = set()
-                for durable_name in run(shard.name, dumps(fact).decode()):
-                    if durable_name in seen or durable_name == "_guard":
-                        continue  # an "$or" fires once per true branch; keep the first
-                    seen.add(durable_name)
-                    rule_id, form = forms[durable_name]
-                    if form == "t":
-                        definite.add(rule_id)
-                        trace.append({"ruleset": shard.name, "fired": durable_name, "rule": rule_id,
-                                      "form": "definite"})
-                    else:
-                        possible.add(rule_id)
-                        trace.append({"ruleset": shard.name, "fired": durable_name, "rule": rule_id,
-                                      "form": "possible"})
+                fact["id"] = FACT_ID
+                entries = fired_entries[shard.name]
+                # dict.fromkeys: an "$or" fires once per true branch; keep the first, in firing order.
+                for durable_name in dict.fromkeys(run(shard.name, dumps(fact).decode())):
+                    entry = entries[durable_name]
+                    if entry is None:
+                        continue  # the guard
+                    (definite if entry[1] else possible).add(entry[0])
+                    trace.append(entry[2].copy())
             for name in stratum.derives_after:
                 rules = self.compiled.derived_by[name]
                 if any(r in definite for r in rules):

@@ -12,9 +12,36 @@ that was shown to be deterministic:
   its own thread) must not be inside it together: entering is a non-blocking
   try on one process-wide lock, and a thread that finds it taken is refused
   with ``EngineThreadError`` -- two threads can never be inside durable_rules at once;
-* one live session at a time, always with the same sid, deleted in ``finally``;
+* one live session per ruleset, always with the same sid;
 * every ruleset has a catch-all guard rule and is warmed up once on creation;
+* every evaluation must fire the guard rule, or it has no result;
 * any error code from the C core fails the evaluation (never a partial result).
+
+Reused sessions (the default). Creating a session initialises state for every
+rule of the ruleset (``createStateNode``: two 512-entry indexes per beta node,
+pools per action), which was ~60 % of the C time of an evaluation. So each
+ruleset keeps its one session, opened by the warm-up, and an evaluation is:
+assert the proposal fact under the fixed id ``FACT_ID``; drain the actions
+(``start_action_for_state`` / ``complete_and_start_action``), collecting the
+fired rule names; retract the fact by its id (``{"sid", "id"}`` only: the C
+core finds it by id and removes its matches). Why that is sound here:
+
+* the compiler emits single-fact patterns only (no joins, no ``$not``) and
+  actions never assert, so the proposal fact is the only fact of a session
+  besides its state fact, and retracting it cannot make a rule match;
+* after the retract the host checks that no action is pending, and every run
+  must fire the guard: a fact left behind by a failed retract would make the
+  next assert "observed" (no guard), which fails closed instead of reusing state;
+* after any error the session is deleted and re-opened by a warm-up run (never
+  a ``delete_state`` on a session in which no action ran, bug B4), and if that
+  fails the ruleset refuses every later evaluation;
+* every evaluation is still checked by the reference evaluator, and
+  tests/engine/test_reused_sessions.py compares reused sessions with fresh
+  ones (differential hypothesis test, and a soak in a subprocess: 100,000
+  evaluations by default in CI with ``BIOTOETS_SOAK`` for more, RSS growth bounded).
+
+``DurableHost(reuse_sessions=False)`` keeps the original recipe (a fresh
+session per evaluation, deleted in ``finally``): the comparison path.
 """
 
 from __future__ import annotations
@@ -27,6 +54,10 @@ from contextlib import contextmanager
 import durable_rules_engine as dre
 
 SID = "e"
+# The id of the proposal fact in every evaluation: the reused session retracts it by this id.
+FACT_ID = "p"
+_FACT_ID_JSON = f'"id":"{FACT_ID}"'
+_RETRACT = f'{{"sid":"{SID}",{_FACT_ID_JSON}}}'
 
 # Held while any thread of this process is inside durable_rules (a try, never a wait: see the module docstring).
 _inside = threading.Lock()
@@ -68,10 +99,13 @@ class EngineThreadError(EngineError):
 class DurableHost:
     """Owns durable_rules rulesets; confined to the thread that created it."""
 
-    def __init__(self) -> None:
+    def __init__(self, reuse_sessions: bool = True) -> None:
         self._owner = threading.get_ident()
         self._handles: dict[str, int] = {}
+        self._warm: dict[str, str] = {}
+        self._broken: set[str] = set()
         self._busy = False
+        self.reuse_sessions = reuse_sessions
 
     def _check_thread(self) -> None:
         global _refused
@@ -100,7 +134,7 @@ class DurableHost:
             _inside.release()
 
     def register(self, name: str, definition_json: str, warm_up_fact: str) -> None:
-        """Create a ruleset and run one warm-up evaluation on it."""
+        """Create a ruleset and run one warm-up evaluation on it (which opens its session)."""
         with self._inside_core():
             if name in self._handles:
                 raise EngineError(f"ruleset {name} is already registered")
@@ -109,47 +143,103 @@ class DurableHost:
             except dre.error as exc:
                 raise EngineError(f"durable_rules refused ruleset {name}: {exc}") from None
         self._handles[name] = handle
-        fired = self.run(name, warm_up_fact)
-        if "_guard" not in fired:
-            raise EngineError(f"ruleset {name} failed its warm-up: the guard rule did not fire")
+        self._warm[name] = warm_up_fact
+        self.run(name, warm_up_fact)
 
     def names(self) -> Iterable[str]:
         return self._handles.keys()
 
     def run(self, name: str, fact_json: str) -> list[str]:
-        """Assert one fact in a fresh session; return the names of the rules that fired, in order."""
-        with self._inside_core():
-            return self._run(self._handles[name], name, fact_json)
+        """Assert one fact; return the names of the rules that fired, in order (the guard included)."""
+        # (``_inside_core`` written out: this is the hot path, and a generator-based context manager costs more
+        # than the retract does.)
+        global _refused
+        if threading.get_ident() != self._owner or self._busy:
+            self._check_thread()
+        if not _inside.acquire(blocking=False):
+            _refused += 1
+            raise EngineThreadError("durable_rules is in use by another thread of this process; "
+                                    "the engine is confined to one thread per process")
+        try:
+            _entered_by.add(self._owner)
+            if name in self._broken:
+                raise EngineError(f"ruleset {name} failed to re-open its session; it evaluates nothing")
+            handle = self._handles[name]
+            if not self.reuse_sessions:
+                return self._run_fresh(handle, name, fact_json)
+            self._busy = True
+            try:
+                return self._run_reused(handle, name, fact_json)
+            except BaseException:
+                self._reopen(handle, name)
+                raise
+            finally:
+                self._busy = False
+        finally:
+            _inside.release()
 
-    def _run(self, handle: int, name: str, fact_json: str) -> list[str]:
-        self._busy = True
+    @staticmethod
+    def _drain(handle: int, name: str, code: int, offset: int) -> list[str]:
         fired: list[str] = []
+        if code != 0:
+            raise EngineError(f"ruleset {name}: the guard rule did not fire (code {code}); no result")
+        result = dre.start_action_for_state(handle, offset)
+        append = fired.append
+        complete = dre.complete_and_start_action
+        while result:
+            messages = result[1] if result.__class__ is tuple else result
+            # messages is '{"<rule>": {...}}': the rule name is the first key.
+            append(messages[2 : messages.index('"', 2)])
+            if len(fired) > 10000:
+                raise EngineError(f"ruleset {name} fired more than 10,000 actions; stopped")
+            result = complete(handle, offset)
+        if "_guard" not in fired:
+            raise EngineError(f"ruleset {name}: the guard rule did not fire; no result")
+        return fired
+
+    def _run_reused(self, handle: int, name: str, fact_json: str) -> list[str]:
+        if _FACT_ID_JSON not in fact_json:  # (inside a JSON string value its quotes would be escaped)
+            raise EngineError(f"ruleset {name}: the fact has no \"id\": \"{FACT_ID}\"; it could not be retracted")
+        try:
+            code, offset = dre.assert_fact(handle, fact_json)
+            fired = self._drain(handle, name, code, offset)
+            code, offset = dre.retract_fact(handle, _RETRACT)
+            if code != 0 or dre.start_action_for_state(handle, offset):
+                raise EngineError(f"ruleset {name}: retracting the proposal left the session unclean")
+        except dre.error as exc:
+            raise EngineError(f"durable_rules failed in ruleset {name}: {exc}") from None
+        return fired
+
+    def _reopen(self, handle: int, name: str) -> None:
+        """After a failure: delete the session and open a clean one with the warm-up fact (or refuse from now on)."""
+        try:
+            dre.delete_state(handle, SID)
+            self._run_reused(handle, name, self._warm[name])
+        except Exception:
+            self._broken.add(name)
+
+    def _run_fresh(self, handle: int, name: str, fact_json: str) -> list[str]:
+        self._busy = True
         try:
             try:
                 code, offset = dre.assert_fact(handle, fact_json)
-                if code == 0:
-                    result = dre.start_action_for_state(handle, offset)
-                    guard = 0
-                    while result:
-                        messages = result[1] if isinstance(result, tuple) else result
-                        # messages is '{"<rule>": {...}}': the rule name is the first key.
-                        fired.append(messages[2 : messages.index('"', 2)])
-                        guard += 1
-                        if guard > 10000:
-                            raise EngineError(f"ruleset {name} fired more than 10,000 actions; stopped")
-                        result = dre.complete_and_start_action(handle, offset)
-            finally:
-                dre.delete_state(handle, SID)
-        except dre.error as exc:
-            raise EngineError(f"durable_rules failed in ruleset {name}: {exc}") from None
+                try:
+                    return self._drain(handle, name, code, offset)
+                finally:
+                    dre.delete_state(handle, SID)
+            except dre.error as exc:
+                raise EngineError(f"durable_rules failed in ruleset {name}: {exc}") from None
         finally:
             self._busy = False
-        return fired
 
     def unregister(self, name: str) -> None:
-        """Free a ruleset (between evaluations only)."""
+        """Free a ruleset and its session (between evaluations only)."""
         with self._inside_core():
             handle = self._handles.pop(name)
+            self._warm.pop(name, None)
+            if self.reuse_sessions and name not in self._broken:
+                dre.delete_state(handle, SID)
+            self._broken.discard(name)
             dre.delete_ruleset(handle)
 
     def close(self) -> None:

@@ -62,10 +62,10 @@ def _build(rules_dir: Path | None) -> Engine:
     return engine
 
 
-def _evaluate(engine: Engine, proposal: Proposal, on: dt.date, lang: str) -> dict[str, Any]:
+def _evaluate(engine: Engine, proposal: Proposal, on: dt.date, lang: str, explain: bool) -> dict[str, Any]:
     try:
         with obs.ENGINE_SECONDS.time():
-            return engine.evaluate(proposal, on, lang=lang)
+            return engine.evaluate(proposal, on, lang=lang, explain=explain)
     finally:
         obs.report_engine_threads()
 
@@ -96,8 +96,9 @@ class EngineService:
         loop = asyncio.get_running_loop()
         self._engine = await loop.run_in_executor(engine_executor(), _build, self.rules_dir)
 
-    async def evaluate(self, proposal: Proposal, on: dt.date, lang: str) -> dict[str, Any]:
-        """The verdict document for one proposal, computed on the engine thread."""
+    async def evaluate(self, proposal: Proposal, on: dt.date, lang: str, explain: bool = False) -> dict[str, Any]:
+        """The verdict document for one proposal, computed on the engine thread. "What would change it"
+        (``changes``) only with ``explain``: otherwise it is an empty list (computed on demand)."""
         engine = self._engine
         if engine is None:
             raise EngineNotReady("the rules are not compiled yet")
@@ -108,7 +109,8 @@ class EngineService:
         self.waiting += 1
         try:
             with obs.engine_job():
-                verdict = await loop.run_in_executor(engine_executor(), _evaluate, engine, proposal, on, lang)
+                verdict = await loop.run_in_executor(engine_executor(), _evaluate, engine, proposal, on, lang,
+                                                     explain)
         finally:
             self.waiting -= 1
         obs.count_verdict(verdict["verdict"])

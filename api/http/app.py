@@ -9,6 +9,7 @@ parse, send the proposal to the engine thread, and store.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -94,6 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     st.schemas[name] = orjson.dumps(schema, option=orjson.OPT_INDENT_2)
             log.info("biotoets API ready: ruleset %s, %s", st.catalogue.ruleset["hash"][:12],
                      "SQLite" if db.is_sqlite else "PostgreSQL")
+            # What start-up built (rules, compiled engine, catalogue, imports) lives as long as the process: move
+            # it out of the collector's generations so later collections do not walk it again (5-10 % CPU).
+            gc.collect()
+            gc.freeze()
             yield
         finally:
             await st.service.stop()

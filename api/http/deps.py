@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import Depends, Header, Query, Request
@@ -215,9 +215,9 @@ def catalogue(request: Request) -> Catalogue:
 
 
 async def evaluate(request: Request, received: ReceivedProposal, as_of: dt.date | None,
-                   lang: str) -> dict[str, Any]:
+                   lang: str, explain: bool = False) -> dict[str, Any]:
     try:
-        return await state_of(request).service.evaluate(received.proposal, as_of or today(), lang)
+        return await state_of(request).service.evaluate(received.proposal, as_of or today(), lang, explain)
     except EngineNotReady:
         raise Problem("unavailable", "The rules are still being compiled; try again shortly.",
                       headers={"Retry-After": "1"}) from None
@@ -232,6 +232,9 @@ AsOf = Annotated[dt.date | None, Query(description="Apply the law of this date (
                                                    "in the Netherlands.")]
 LangQ = Annotated[Lang | None, Query(description="Language of the verdict's texts; default: from "
                                                  "Accept-Language, else English.")]
+Include = Annotated[Literal["changes"] | None, Query(
+    description="'changes': also compute what would change the verdict (the verdict's 'changes' list). It is "
+                "computed on demand only: without it 'changes' is an empty list.")]
 COMMON_PROBLEMS = (400, 401, 403, 413, 415, 422, 500, 503)
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[!-~]+$",

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -96,6 +96,12 @@ class StoredCheck:
     @property
     def verdict(self) -> dict[str, Any]:
         return orjson.loads(self.verdict_json)  # type: ignore[no-any-return]
+
+    def with_changes(self, changes: list[dict[str, Any]]) -> StoredCheck:
+        """The same check with its verdict's ``changes`` ("what would change it") filled in."""
+        verdict = self.verdict
+        verdict["changes"] = changes
+        return replace(self, verdict_json=orjson.dumps(verdict).decode())
 
     def document(self) -> bytes:
         """The check as the API returns it (verdict and proposal spliced in as stored)."""
@@ -181,12 +187,17 @@ class CheckWriter:
     Each caller waits until the transaction holding its check has committed
     (so a 201 is never sent for a check that is not stored). One writer per
     process keeps SQLite's write lock from being fought over by many threads;
-    on PostgreSQL it turns many commits into one.
+    on PostgreSQL it turns many commits into one. After the first check of a
+    transaction the writer waits up to ``linger`` seconds for more (still
+    committing before any of their requests is answered): under load that
+    fills transactions (2-3 checks each without it, tens with 1 ms), when idle
+    it costs one request at most ``linger``.
     """
 
-    def __init__(self, db: Database, max_batch: int = 64) -> None:
+    def __init__(self, db: Database, max_batch: int = 64, linger: float = 0.001) -> None:
         self.db = db
         self.max_batch = max_batch
+        self.linger = linger
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="biotoets-writer", daemon=True)
         self._thread.start()
@@ -211,11 +222,18 @@ class CheckWriter:
                 return
             batch = [job]
             stop = False
+            deadline = time.monotonic() + self.linger
             while len(batch) < self.max_batch:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
-                    break
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    try:
+                        nxt = self._queue.get(timeout=left)
+                    except queue.Empty:
+                        break
                 if nxt is None:
                     stop = True
                     break

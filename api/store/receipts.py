@@ -187,10 +187,23 @@ class ReplayEngines:
         self._engines.move_to_end(ruleset_hash)
         return engine
 
-    def evaluate(self, check: StoredCheck, files: Mapping[str, bytes]) -> dict[str, Any]:
+    def evaluate(self, check: StoredCheck, files: Mapping[str, bytes], explain: bool | None = None) -> dict[str, Any]:
+        """The check evaluated again; with "what would change it" when the stored verdict has it (checks stored
+        since explanations are on demand have an empty list), or as ``explain`` says."""
         engine = self.get(check.ruleset_hash, files)
         proposal = Proposal.model_validate_json(check.proposal_json)
-        return engine.evaluate(proposal, check.as_of, lang=check.lang)
+        if explain is None:
+            explain = bool(check.verdict.get("changes"))
+        return engine.evaluate(proposal, check.as_of, lang=check.lang, explain=explain)
+
+    def changes(self, check: StoredCheck, files: Mapping[str, bytes]) -> list[dict[str, Any]]:
+        """"What would change it" for a stored check, under the rules it was made with."""
+        replayed = self.evaluate(check, files, explain=True)
+        if summary(replayed) != summary(check.verdict):
+            raise SnapshotError(f"check {check.id} evaluates differently under its stored rule files; "
+                                "replay it to see why")
+        changes: list[dict[str, Any]] = replayed["changes"]
+        return changes
 
 
 def replay_report(check: StoredCheck, replayed: Mapping[str, Any]) -> dict[str, Any]:
@@ -215,6 +228,33 @@ def record_replay(db: Database, actor: str, report: Mapping[str, Any]) -> int:
 
 
 _server_engines = ReplayEngines()
+# "What would change it", computed on demand, by (check, revision): a check's revision never changes.
+_changes_cache: OrderedDict[tuple[str, int], list[dict[str, Any]]] = OrderedDict()
+CHANGES_CACHE_SIZE = 4096
+
+
+async def changes_in_server(db: Database, check: StoredCheck) -> list[dict[str, Any]]:
+    """"What would change it" for a stored check, computed once (on the engine thread) and then cached in this
+    process; SnapshotError when its rule files are not stored."""
+    from ..engines.service import engine_executor
+
+    key = (check.id, check.revision)
+    cached = _changes_cache.get(key)
+    if cached is not None:
+        _changes_cache.move_to_end(key)
+        return cached
+    if check.verdict.get("changes"):  # stored before explanations were on demand
+        computed: list[dict[str, Any]] = check.verdict["changes"]
+    else:
+        files = await asyncio.to_thread(load_snapshot, db, check.ruleset_hash)
+        if files is None:
+            raise SnapshotError(f"the rule files of ruleset {check.ruleset_hash[:12]} are not stored on this server")
+        loop = asyncio.get_running_loop()
+        computed = await loop.run_in_executor(engine_executor(), _server_engines.changes, check, files)
+    _changes_cache[key] = computed
+    while len(_changes_cache) > CHANGES_CACHE_SIZE:
+        _changes_cache.popitem(last=False)
+    return computed
 
 
 async def replay_in_server(db: Database, check: StoredCheck) -> dict[str, Any]:

@@ -81,9 +81,10 @@ def test_evaluating_in_fastapis_thread_pool_would_be_caught(tmp_path: Any, monke
     url = f"sqlite:///{tmp_path / 'pool.db'}"
     applicant, admin = make_keys(url, ("applicant", "Lab A"), ("admin", "ops"))
 
-    async def in_the_thread_pool(self: engine_service.EngineService, proposal: Any, on: Any, lang: str) -> Any:
+    async def in_the_thread_pool(self: engine_service.EngineService, proposal: Any, on: Any, lang: str,
+                                 explain: bool = False) -> Any:
         assert self._engine is not None
-        return await asyncio.to_thread(self._engine.evaluate, proposal, on, lang=lang)
+        return await asyncio.to_thread(self._engine.evaluate, proposal, on, lang=lang, explain=explain)
 
     with TestClient(create_app(Settings(database_url=url)), raise_server_exceptions=False) as client:
         assert client.post("/v1/evaluations", json=PLAIN, headers=bearer(applicant)).status_code == 200

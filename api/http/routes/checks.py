@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ...services import create_once
-from ...store import checks
+from ...store import checks, receipts
 from ...store.keys import Principal
 from ...store.reviews import queue_conditions, status_condition
 from ...vocab import Effect, QueueStatus
@@ -21,6 +21,7 @@ from ..deps import (
     Applicant,
     AsOf,
     IdempotencyKey,
+    Include,
     LangQ,
     Reader,
     database,
@@ -55,7 +56,9 @@ async def post_check(request: Request, principal: Applicant, as_of: AsOf = None,
                      idempotency_key: IdempotencyKey = None) -> Response:
     """Evaluate a proposal and store it, with its verdict, ruleset hash, engine version and date.
 
-    Only applicants create checks; the check belongs to the key that created it. With an Idempotency-Key,
+    Only applicants create checks; the check belongs to the key that created it. The stored verdict's
+    `changes` ("what would change it") is an empty list: ask `GET /v1/checks/{id}?include=changes` for it.
+    With an Idempotency-Key,
     sending the same request again returns the check it stored instead of storing a second one.
     """
     st = state_of(request)
@@ -105,9 +108,17 @@ def replay_of(stored: checks.StoredCheck, stored_hash: str | None, request_hash:
     openapi_extra=secured(),
 )
 async def get_check(request: Request, check_id: str,
-                    principal: AnyKey) -> Response:
-    """A check, for its owner or an assessor. Anyone else is told it does not exist (404)."""
-    stored = await asyncio.to_thread(checks.readable, database(request), check_id, principal)
+                    principal: AnyKey, include: Include = None) -> Response:
+    """A check, for its owner or an assessor. Anyone else is told it does not exist (404).
+
+    With `?include=changes` the verdict's `changes` ("what would change it") is computed -- under the rules
+    the check was made with -- and then kept for this check; without it, checks stored since explanations are
+    on demand have an empty `changes` list.
+    """
+    db = database(request)
+    stored = await asyncio.to_thread(checks.readable, db, check_id, principal)
+    if include == "changes":
+        stored = stored.with_changes(await receipts.changes_in_server(db, stored))
     return json_response(stored.document(), headers={"Content-Language": stored.lang})
 
 

@@ -6,7 +6,18 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from ..deps import COMMON_PROBLEMS, JSON, AnyRoleOrOpen, AsOf, LangQ, evaluate, json_response, secured, state_of
+from ..deps import (
+    COMMON_PROBLEMS,
+    JSON,
+    AnyRoleOrOpen,
+    AsOf,
+    Include,
+    LangQ,
+    evaluate,
+    json_response,
+    secured,
+    state_of,
+)
 from ..openapi import problem_responses, proposal_body
 from ..receive import choose_lang, receive_proposal
 
@@ -21,12 +32,14 @@ router = APIRouter()
     openapi_extra={**proposal_body("The proposal, as JSON (or YAML)."), **secured(optional=True)},
 )
 async def post_evaluation(request: Request, principal: AnyRoleOrOpen,
-                          as_of: AsOf = None, lang: LangQ = None) -> Response:
+                          as_of: AsOf = None, lang: LangQ = None, include: Include = None) -> Response:
     """Evaluate a proposal against the law of a date and return the verdict. Nothing is stored.
+
+    "What would change it" (`changes`) is computed only with `?include=changes`; otherwise it is an empty list.
 
     Every role may evaluate; the server can be configured to allow this without a key.
     """
     received = await receive_proposal(request, state_of(request).settings.max_body_bytes)
     chosen = choose_lang(lang, request.headers.get("accept-language"))
-    verdict = await evaluate(request, received, as_of, chosen)
+    verdict = await evaluate(request, received, as_of, chosen, explain=include == "changes")
     return json_response(orjson.dumps(verdict), headers={"Content-Language": chosen})
