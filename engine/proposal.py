@@ -233,6 +233,9 @@ class Transplant(Strict):
     contact_with_animal_material: bool | None = Field(
         None, description="Human material has purposely been brought into contact with living animal material."
     )
+    in_netherlands: bool | None = Field(
+        None, description="The transplantation procedure on the recipient is performed in the Netherlands."
+    )
 
 
 class Plant(Strict):
