@@ -216,6 +216,12 @@ class Animal(Strict):
     )
     embryo_into_human: bool | None = Field(None, description="An animal embryo is introduced into a human.")
     cephalopod: bool | None = Field(None, description="The animals are cephalopods (octopus, squid, cuttlefish).")
+    early_stage_only: bool | None = Field(
+        None,
+        description="The animals are used only at an early stage (mammalian embryos or foetuses before the last third "
+        "of normal development, larvae not yet feeding independently) and are not meant to live on to a later stage "
+        "(Wet op de dierproeven art. 1b(5)-(6)).",
+    )
     harmful_gm_line: bool | None = Field(
         None, description="A genetically modified animal line whose modification may cause pain, suffering, distress "
         "or lasting harm is bred or kept."
@@ -232,6 +238,9 @@ class Transplant(Strict):
     recipient: Recipient | None = Field(None, description="Who receives the material.")
     contact_with_animal_material: bool | None = Field(
         None, description="Human material has purposely been brought into contact with living animal material."
+    )
+    in_netherlands: bool | None = Field(
+        None, description="The transplantation procedure on the recipient is performed in the Netherlands."
     )
 
 
