@@ -74,10 +74,12 @@ def _refusals(definition: str, fill: int, tries: int = 200) -> int:
     return refused
 
 
-def test_the_cause_an_or_inside_iany_reads_uninitialised_memory() -> None:
+def test_the_compiled_iany_shape_is_never_refused_on_a_dirty_heap() -> None:
     old = _ruleset({"$or": [{"$i": "a"}, {"$i": "b"}]})
     new = _ruleset({"$and": [{"$or": [{"$i": "a"}, {"$i": "b"}]}, {"$ex": {"$i": 1}}]})
-    assert _refusals(old, 0x09) > 0  # the heap's bytes decide: refused
+    # The old shape is refused only when the heap happens to hold the wrong bytes where the node's type should be:
+    # how often depends on the allocator, so it is reported, not asserted (in CI runs it ranged from 0 to 87 of 200).
+    note("engine 102: old $iany/$or shape refused on a 0x09-filled heap", f"{_refusals(old, 0x09)} of 200")
     assert _refusals(new, 0x09) == 0 and _refusals(new, 0x0C) == 0  # what the compiler emits now: never
 
 
