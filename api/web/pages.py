@@ -39,7 +39,7 @@ from ..http.receive import choose_lang, read_body
 from ..store.db import Database, as_utc, utcnow
 from ..store.keys import Role
 from ..store.sessions import WebUser, load_session
-from ..vocab import EFFECTS, LANGS
+from ..vocab import AMSTERDAM, EFFECTS, LANGS
 from ..workflow import Conflict
 from . import form as webform
 
@@ -126,7 +126,8 @@ def _age(when: dt.datetime, lang: str) -> str:
 def _when(value: dt.datetime | str) -> str:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
-    return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+    local = as_utc(value).astimezone(AMSTERDAM)  # the time people here read on their clocks (CET/CEST)
+    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
 
 
 # -- what every page takes from the request ------------------------------------------------------------
@@ -206,7 +207,8 @@ def render(request: Request, template: str, user: WebUser | None, status: int = 
         t=lambda key: tx.t(key, lang), fact_label=lambda f: webform.fact_label(f, lang),
         value_label=lambda f, v: webform.value_label(f, v, lang), field_id=webform.field_id,
         verdict_text=lambda e: tx.t(f"verdict_{e}", lang), status_text=lambda s: tx.t(f"status_{s}", lang),
-        pick=lambda text: text[lang] if isinstance(text, Mapping) else text, when=_when,
+        pick=lambda text: text.get(lang, next(iter(text.values()), "")) if isinstance(text, Mapping) else text,
+        when=_when,
         disclaimer=DISCLAIMER.get(lang), request_return=request.query_params.get("return", ""),
         request_done=request.query_params.get("done", ""), **ctx)
     response = HTMLResponse(page, status_code=status, headers=dict(headers or {}))

@@ -13,8 +13,8 @@ from starlette.responses import Response
 from ...services import create_once
 from ...store import checks
 from ...store.keys import Principal
-from ...store.reviews import queue_conditions, status_condition
-from ...vocab import Effect, QueueStatus
+from ...store.reviews import outcomes, queue_conditions, status_condition
+from ...vocab import FINAL, Effect, QueueStatus
 from ..deps import (
     COMMON_PROBLEMS,
     AnyKey,
@@ -106,9 +106,14 @@ def replay_of(stored: checks.StoredCheck, stored_hash: str | None, request_hash:
 )
 async def get_check(request: Request, check_id: str,
                     principal: AnyKey) -> Response:
-    """A check, for its owner or an assessor. Anyone else is told it does not exist (404)."""
-    stored = await asyncio.to_thread(checks.readable, database(request), check_id, principal)
-    return json_response(stored.document(), headers={"Content-Language": stored.lang})
+    """A check, for its owner or an assessor (a draft: its owner only). Anyone else is told it does not exist
+    (404). Once an assessor has decided, the check carries the decision, its reason and the final verdict."""
+    db = database(request)
+    stored = await asyncio.to_thread(checks.readable, db, check_id, principal)
+    decision = None
+    if stored.status in FINAL:
+        decision = (await asyncio.to_thread(outcomes, db, [stored.id])).get(stored.id)
+    return json_response(stored.document(decision), headers={"Content-Language": stored.lang})
 
 
 @router.get(

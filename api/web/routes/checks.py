@@ -20,7 +20,7 @@ from ...services import answer_questions, replay
 from ...store import audit, checks, receipts, reviews
 from ...store.checks import StoredCheck
 from ...store.keys import Role, key_name
-from ...store.sessions import WebUser
+from ...store.sessions import WebUser, save_draft
 from .. import form as webform
 from ..pages import (
     REVIEW_FIELDS,
@@ -171,6 +171,40 @@ async def answers_post(request: Request, check_id: str) -> Response:
         status, errors = form_errors(exc, "answers")
         return await _check_page(request, user, check, errors, {}, status=status)
     return see_other(f"/checks/{check_id}?done=answers")
+
+
+@route(router, "/checks/{check_id}/submit", methods=("POST",))
+async def submit_post(request: Request, check_id: str) -> Response:
+    """The applicant sends their private result to the permit office: now assessors see it."""
+    user = await need(request, Role.applicant)
+    await posted(request, user)
+    check = await readable_check(request, user, check_id)
+    try:
+        await asyncio.to_thread(reviews.submit, db_of(request), check.id, user.principal)
+    except NotFound:
+        raise PageError(404, "page_not_found", "not_found_text") from None
+    except workflow.Conflict:
+        errors = [{"field": "f-submit", "text": str(webform.texts().t("already_submitted", lang_of(request)))}]
+        return await _check_page(request, user, check, errors, {}, status=409)
+    if user.draft and user.draft.get("check") == check.id:  # the form is done with: a new check starts afresh
+        await asyncio.to_thread(save_draft, db_of(request), user.session, None)
+    return see_other(f"/checks/{check.id}?done=submitted")
+
+
+@route(router, "/checks/{check_id}/edit", methods=("POST",))
+async def edit_post(request: Request, check_id: str) -> Response:
+    """Change the answers of a draft: the form opens on "check your answers" with the draft's answers."""
+    user = await need(request, Role.applicant)
+    await posted(request, user)
+    check = await readable_check(request, user, check_id)
+    if check.status != "draft":
+        errors = [{"field": "f-submit", "text": str(webform.texts().t("already_submitted", lang_of(request)))}]
+        return await _check_page(request, user, check, errors, {}, status=409)
+    if not (user.draft and user.draft.get("check") == check.id):  # resumed from "My checks" in a new session
+        draft = webform.new_draft()
+        draft.update(started=True, check=check.id, proposal=orjson.loads(check.proposal_json))
+        await asyncio.to_thread(save_draft, db_of(request), user.session, draft)
+    return see_other("/apply/check")
 
 
 @route(router, "/checks/{check_id}/replay", methods=("POST",))
