@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck casebase bench clean services test-py312 chromium
+.PHONY: run test install lint typecheck casebase bench clean services test-py312 chromium pango
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+run: install pango
 	$(BIN)/biotoets serve
+
+# The PDF receipt is laid out by WeasyPrint, which needs Pango from the system (Debian's packages).
+pango:
+	@ldconfig -p | grep -q libpangoft2-1.0 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }
 
 services:
 	bash .ci/services.sh
@@ -45,7 +49,7 @@ typecheck: install $(TYPING)
 casebase: install
 	$(BIN)/biotoets casebase run --coverage --quiet
 
-test: install services chromium $(TYPING)
+test: install services chromium pango $(TYPING)
 	$(BIN)/ruff check .
 	$(BIN)/mypy -p biotoets.engine -p biotoets.api
 	$(BIN)/python -m pytest -q

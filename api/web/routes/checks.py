@@ -1,5 +1,5 @@
 """A stored check's pages: the applicant's checks and result, the assessor's review page and form, answers to
-an assessor's questions, replay, the printable receipt."""
+an assessor's questions, submitting a draft, replay (the receipt: receipt.py)."""
 
 from __future__ import annotations
 
@@ -218,14 +218,3 @@ async def replay_post(request: Request, check_id: str) -> Response:
     except receipts.SnapshotError:
         report = {"missing": True}
     return render(request, "replay.html", user, check=check, report=report)
-
-
-@route(router, "/checks/{check_id}/receipt")
-async def receipt_page(request: Request, check_id: str) -> Response:
-    user = await need(request, Role.applicant, Role.assessor)
-    check = await readable_check(request, user, check_id)
-    db = db_of(request)
-    state = await asyncio.to_thread(reviews.state, db, check)
-    receipt = await asyncio.to_thread(receipts.receipt, db, check, state["outcome"])
-    return render(request, "receipt.html", user, check=check, verdict=check.verdict, receipt=receipt,
-                  state=state)

@@ -190,6 +190,8 @@ MATRIX: dict[tuple[str, str], tuple[Request, dict[str, Any]]] = {
                                             expect(200, 404, 200, 403)),
     ("GET", "/checks/{check_id}/receipt"): (on_check("GET", "/checks/{check_id}/receipt"),
                                             expect(200, 404, 200, 403)),
+    ("GET", "/checks/{check_id}/receipt.pdf"): (on_check("GET", "/checks/{check_id}/receipt.pdf"),
+                                                expect(200, 404, 200, 403)),
     ("GET", "/queue"): (get("/queue"), expect(403, 403, 200, 403)),
     ("GET", "/audit"): (get("/audit"), expect(403, 403, 200, 200)),
 }
@@ -286,7 +288,7 @@ def test_a_signed_in_visitor_of_one_kind_never_sees_a_check_of_another_applicant
     visit = site.visit("applicant B")
     client = site.use(visit)
     assert check_id not in client.get("/checks").text
-    for path in (f"/checks/{check_id}", f"/checks/{check_id}/receipt"):
+    for path in (f"/checks/{check_id}", f"/checks/{check_id}/receipt", f"/checks/{check_id}/receipt.pdf"):
         r = client.get(path)
         assert r.status_code == 404 and GERMLINE["title"] not in r.text
     mine = site.use(site.visit("applicant A")).get("/checks")

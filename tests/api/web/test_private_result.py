@@ -1,0 +1,131 @@
+"""The applicant's form ends on a private result: a draft only they see, submitted to the permit office as a
+separate step; and the receipt, a record of one evaluation, downloaded as a PDF whose text is read back."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pypdf
+import pytest
+from fastapi.testclient import TestClient
+
+from biotoets.api.http.app import create_app
+from biotoets.api.settings import Settings
+from biotoets.api.store import db as dbm
+from biotoets.api.store import keys as auth
+from biotoets.api.web import form as webform
+
+from ..helpers import GERMLINE
+from .test_pages import sign_in
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dbm.Database]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('private') / 'pages.db'}"
+    with TestClient(create_app(Settings(database_url=url, key_cache_seconds=0)), follow_redirects=False) as client:
+        db = dbm.Database(url)
+        try:
+            yield client, db
+        finally:
+            db.dispose()
+
+
+def csrf(page: Any) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text[:300]
+    return found.group(1)
+
+
+def as_user(client: TestClient, key: str) -> str:
+    client.cookies.clear()
+    landing = sign_in(client, key)
+    return csrf(client.get(landing if landing != "/" else client.get("/").headers["location"]))
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_form_ends_on_a_private_draft_and_submitting_it_is_a_separate_step(
+        site: tuple[TestClient, dbm.Database]) -> None:
+    client, db = site
+    applicant = auth.create_key(db, "applicant", "Lab").key
+    assessor = auth.create_key(db, "assessor", "Permit office").key
+    token = as_user(client, applicant)
+    client.post("/apply", data={"csrf": token})
+    client.post("/apply/about", data={"csrf": token, "title": "Private first", "activity:answer": "basic_research",
+                                      "purpose:answer": "biomedical_research", "technique:answer": "crispr"})
+    assert client.post("/apply/rest-unknown", data={"csrf": token}).headers["location"] == "/apply/check"
+    assert "See the result" in client.get("/apply/check").text
+    r = client.post("/apply/result", data={"csrf": token})
+    check = r.headers["location"].removeprefix("/checks/")
+    page = client.get(f"/checks/{check}")
+    assert "Only you can see this result" in page.text and "Submit to the permit office" in page.text
+    assert "Draft (not submitted)" in client.get("/checks").text
+    # the same answers again: the same draft, no new revision
+    assert client.post("/apply/result", data={"csrf": token}).headers["location"] == f"/checks/{check}"
+    assert re.search(r"BT-\d{6}/1<", client.get(f"/checks/{check}").text)
+
+    # nobody else sees it: not the assessor's page, queue or list
+    as_user(client, assessor)
+    assert client.get(f"/checks/{check}").status_code == 404
+    assert check not in client.get("/queue?status=all").text
+
+    # changed answers from a new session ("resume" from My checks): the draft's next revision
+    token = as_user(client, applicant)
+    assert client.post(f"/checks/{check}/edit", data={"csrf": token}).headers["location"] == "/apply/check"
+    assert "Private first" in client.get("/apply/check").text  # the stored answers came back
+    client.post("/apply/about", data={"csrf": token, "title": "Private first", "activity:answer": "basic_research",
+                                      "purpose:answer": "biomedical_research", "technique:answer": "none",
+                                      "return": "check"})
+    assert client.post("/apply/result", data={"csrf": token}).headers["location"] == f"/checks/{check}"
+    assert re.search(r"BT-\d{6}/2<", client.get(f"/checks/{check}").text)
+
+    r = client.post(f"/checks/{check}/submit", data={"csrf": token})
+    assert r.headers["location"] == f"/checks/{check}?done=submitted"
+    page = client.get(r.headers["location"])
+    assert "Your check has been submitted" in page.text and "Only you can see" not in page.text
+    for path in (f"/checks/{check}/submit", f"/checks/{check}/edit"):  # a submitted check's answers are fixed
+        r = client.post(path, data={"csrf": token})
+        assert r.status_code == 409 and "This check has already been submitted" in r.text
+    as_user(client, assessor)
+    assert client.get(f"/checks/{check}").status_code == 200
+    assert check in client.get("/queue").text
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ("Receipt", "Case number", "Your answers", "Appendix: verification data")),
+    ("nl", ("Ontvangstbewijs", "Zaaknummer", "Peildatum", "Bijlage: controlegegevens", "Onder voorwaarden")),
+])
+def test_the_pdf_receipt_holds_the_case_number_answers_grounds_articles_and_conditions(
+        site: tuple[TestClient, dbm.Database], lang: str, words: tuple[str, ...]) -> None:
+    client, db = site
+    key = auth.create_key(db, "applicant", "Lab").key
+    client.cookies.clear()
+    check = client.post(f"/v1/checks?lang={lang}", json=GERMLINE, headers={"Authorization": f"Bearer {key}"}).json()
+    as_user(client, key)
+    r = client.get(f"/checks/{check['id']}/receipt.pdf?lang={lang}")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF-")
+    assert f'filename="{check["case_number"]}-1.pdf"' in r.headers["content-disposition"]
+    text = flat("\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(r.content)).pages))
+    assert f"{check['case_number']}/1" in text
+    for word in words:
+        assert word in text, word
+    assert GERMLINE["title"] in text
+    for fact, value in (("activity", "basic_research"), ("technique", "crispr"),
+                        ("human.embryo_source", "spare_ivf")):  # the answers, label and value
+        assert flat(f"{webform.fact_label(fact, lang)} {webform.value_label(fact, value, lang)}") in text, fact
+    verdict = check["verdict"]
+    grounds = [g for g in verdict["grounds"] if g["effect"] != "derive"]
+    assert grounds and verdict["conditions"]
+    for g in grounds:
+        for c in g["citations"]:
+            assert flat(f"{c['citation']}, {c['article']}") in text, c
+    for c in verdict["conditions"]:
+        what = c["what"][lang] if isinstance(c["what"], dict) else c["what"]
+        assert flat(what) in text, what
+    assert text.count("not legal advice" if lang == "en" else "geen juridisch advies") <= 1  # the disclaimer once
