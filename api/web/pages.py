@@ -42,6 +42,7 @@ from ..store.sessions import WebUser, load_session
 from ..vocab import AMSTERDAM, EFFECTS, LANGS
 from ..workflow import Conflict
 from . import form as webform
+from .citations import cite
 
 SESSION_COOKIE = "biotoets_session"
 LOGIN_COOKIE = "biotoets_login"
@@ -225,7 +226,7 @@ def render_text(request: Request, template: str, user: WebUser | None, **ctx: An
         value_label=lambda f, v: webform.value_label(f, v, lang), field_id=webform.field_id,
         verdict_text=lambda e: tx.t(f"verdict_{e}", lang), status_text=lambda s: tx.t(f"status_{s}", lang),
         pick=lambda text: text.get(lang, next(iter(text.values()), "")) if isinstance(text, Mapping) else text,
-        when=_when,
+        when=_when, cite=lambda text: cite(text, lang),
         disclaimer=DISCLAIMER.get(lang), request_return=request.query_params.get("return", ""),
         request_done=request.query_params.get("done", ""), **ctx)
 

@@ -17,6 +17,7 @@ from biotoets.api.settings import Settings
 from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth
 from biotoets.api.web import form as webform
+from biotoets.api.web.citations import cite
 
 from ..helpers import GERMLINE
 from .test_pages import sign_in
@@ -124,8 +125,19 @@ def test_the_pdf_receipt_holds_the_case_number_answers_grounds_articles_and_cond
     assert grounds and verdict["conditions"]
     for g in grounds:
         for c in g["citations"]:
-            assert flat(f"{c['citation']}, {c['article']}") in text, c
+            assert flat(f"{cite(c['citation'], lang)}, {c['article']}") in text, c
     for c in verdict["conditions"]:
         what = c["what"][lang] if isinstance(c["what"], dict) else c["what"]
         assert flat(what) in text, what
     assert text.count("not legal advice" if lang == "en" else "geen juridisch advies") <= 1  # the disclaimer once
+
+
+def test_citations_take_the_form_of_the_pages_language() -> None:
+    assert cite("Reg. (EU) 2021/821", "nl") == "Verordening (EU) 2021/821"
+    assert cite("Reg. (EC) 1394/2007", "nl") == "Verordening (EG) 1394/2007"
+    assert cite("Dir. 2009/41/EC", "nl") == "Richtlijn 2009/41/EG"
+    assert cite("CELEX 32009L0041; OJ L 125, 21.5.2009, p. 75-97", "nl") == \
+        "CELEX 32009L0041; PbEU L 125, 21.5.2009, p. 75-97"
+    assert cite("Reg. (EU) 2021/821", "en") == "Regulation (EU) 2021/821"
+    assert cite("Dir. 2001/18/EC", "en") == "Directive 2001/18/EC"
+    assert cite("Embryowet (Stb. 2002, 338)", "nl") == "Embryowet (Stb. 2002, 338)"
