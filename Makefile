@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck casebase bench clean services test-py312 chromium pango
+.PHONY: run test install lint typecheck casebase bench clean services test-py312 chromium pango axe
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ services:
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# The accessibility check injects axe-core (from its npm package, pinned) into every page the browser tests open.
+AXE_VERSION := 4.10.3
+AXE := build/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --prefix build/axe --no-audit --no-fund --no-save axe-core@$(AXE_VERSION)
+axe: $(AXE)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/biotoets rules lint
@@ -49,7 +56,7 @@ typecheck: install $(TYPING)
 casebase: install
 	$(BIN)/biotoets casebase run --coverage --quiet
 
-test: install services chromium pango $(TYPING)
+test: install services chromium pango $(AXE) $(TYPING)
 	$(BIN)/ruff check .
 	$(BIN)/mypy -p biotoets.engine -p biotoets.api
 	$(BIN)/python -m pytest -q
