@@ -1,5 +1,5 @@
 """Accessibility, checked by axe-core in the browser: every page an applicant and an assessor meet, at a desktop
-width (1280 px) and a phone width (390 px), has no serious or critical violation.
+width (1280 px) and a phone width (390 px), has no serious or critical violation, and none scrolls sideways.
 
 axe-core comes from its npm package, pinned in the Makefile (``make axe`` puts it under build/axe); Playwright
 injects it into each page (the pages' Content-Security-Policy allows no inline script, so the test context
@@ -33,11 +33,25 @@ def violations(page: Page) -> list[dict[str, Any]]:
     return [v for v in found if v["impact"] in ("serious", "critical")]
 
 
+# Elements wider than the window: the page scrolls sideways (unusable on a phone). The innermost offenders.
+OVERFLOW = """() => {
+  const w = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= w) return [];
+  return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1
+      && ![...e.children].some(c => c.getBoundingClientRect().right > w + 1))
+    .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ': '
+      + (e.textContent || '').trim().slice(0, 40));
+}"""
+
+
 def audit(page: Page, name: str, width: str, problems: dict[str, Any]) -> None:
     page.screenshot(path=str(screenshot_path(f"axe-{width}-{name}")), full_page=True)
     found = violations(page)
     if found:
         problems[f"{width} {name} ({page.url})"] = found
+    wide = page.evaluate(OVERFLOW)
+    if wide:
+        problems[f"{width} {name} ({page.url}) scrolls sideways"] = wide
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
