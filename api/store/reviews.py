@@ -224,6 +224,14 @@ def state(db: Database, check: StoredCheck, questions: Mapping[str, Any] | None 
     }
 
 
+def earlier_proposals(db: Database, check_id: str) -> dict[int, dict[str, Any]]:
+    """The proposal of each earlier evaluation of the check, by revision (the review page compares them)."""
+    with db.read() as conn:
+        rows = conn.execute(select(CheckRevision.revision, CheckRevision.proposal_json)
+                            .where(CheckRevision.check_id == check_id)).all()
+    return {r.revision: orjson.loads(r.proposal_json) for r in rows}
+
+
 def outcomes(db: Database, check_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The latest confirm/override of each of these checks: decision, verdict, reason, when (for lists and the
     check's document)."""

@@ -22,6 +22,7 @@ from ...store.checks import StoredCheck
 from ...store.keys import Role, key_name
 from ...store.sessions import WebUser, save_draft
 from .. import form as webform
+from .. import history
 from ..pages import (
     REVIEW_FIELDS,
     PageError,
@@ -91,6 +92,10 @@ async def _check_page(request: Request, user: WebUser, check: StoredCheck, error
              .get(q["fact"]), "name": f"{q['fact']}:", "help": None}
             for q in state["requested"] if ans.answerable(q["fact"])]
     if user.principal.role == Role.assessor:
+        if state["revisions"]:
+            earlier = await asyncio.to_thread(reviews.earlier_proposals, db, check.id)
+            ctx["history"] = history.diffs(lang, state["revisions"], earlier, orjson.loads(check.proposal_json),
+                                           check.revision, verdict["verdict"], order)
         trail, _ = await asyncio.to_thread(audit.audit_page, db, subject=check.id, limit=100)
         ctx["trail"] = trail
         ctx["owner_name"] = await asyncio.to_thread(key_name, db, check.owner)

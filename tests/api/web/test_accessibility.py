@@ -109,3 +109,33 @@ def test_the_check_finds_a_violation_when_there_is_one(browser: Browser) -> None
         assert [v["id"] for v in violations(page)] == ["image-alt"]
     finally:
         context.close()
+
+
+def luminance(rgb: tuple[int, ...]) -> float:
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else float(((v + 0.055) / 1.055) ** 2.4)
+    r, g, b = (channel(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_the_focus_ring_is_visible_with_a_contrast_of_at_least_3_to_1(browser: Browser, server: Server) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{server.base}/login")
+        page.focus("#key")
+        style = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+            return [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor,
+                    getComputedStyle(document.querySelector('main')).backgroundColor]; }""")
+        kind, width, color, _ = style
+        assert kind == "solid" and width >= 2
+        ring = tuple(int(x) for x in color[color.index("(") + 1:-1].split(",")[:3])
+        assert contrast(ring, (255, 255, 255)) >= 3, style  # against the page's white
+    finally:
+        context.close()
