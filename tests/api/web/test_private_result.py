@@ -8,9 +8,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pypdf
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from biotoets.api.http.app import create_app
 from biotoets.api.settings import Settings
@@ -141,3 +143,35 @@ def test_citations_take_the_form_of_the_pages_language() -> None:
     assert cite("Reg. (EU) 2021/821", "en") == "Regulation (EU) 2021/821"
     assert cite("Dir. 2001/18/EC", "en") == "Directive 2001/18/EC"
     assert cite("Embryowet (Stb. 2002, 338)", "nl") == "Embryowet (Stb. 2002, 338)"
+
+
+def test_the_result_page_leads_with_what_to_do_and_keeps_advice_apart_from_the_verdict(
+        site: tuple[TestClient, dbm.Database]) -> None:
+    client, db = site
+    key = auth.create_key(db, "applicant", "Lab").key
+    client.cookies.clear()
+    check = client.post("/v1/checks", json=GERMLINE, headers={"Authorization": f"Bearer {key}"}).json()
+    as_user(client, key)
+    page = client.get(f"/checks/{check['id']}").text
+    order = [page.index(marker) for marker in ('id="verdict"', 'id="todo"', 'id="conditions"', 'id="questions"',
+                                               'id="grounds"')]
+    assert order == sorted(order)  # what to do before why
+    words = {"allowed": "Allowed", "conditional": "Conditional", "prohibited": "Prohibited"}
+    low, high = (words[check["verdict"][k]] for k in ("could_fall_to", "could_become"))
+    assert f"Depending on your answers to the open questions this can be anything from {low} to {high}." in page
+    assert 'class="rule-id' not in page and check["ruleset_hash"] not in page  # no ids or hashes for applicants
+    assert 'id="guidance"' not in page  # no advice on this verdict: no section
+    # a verdict with non-binding advice, and one whose scope is not settled yet (fields of the relevance work)
+    verdict = {**check["verdict"], "determined": False, "advice": [
+        {"text": {"en": "Screen the partner with the Knowledge Security Desk.", "nl": "Laat de partner screenen."},
+         "source": {"citation": "Nationale Leidraad Kennisveiligheid"}}]}
+    with db.write() as conn:
+        conn.execute(update(dbm.Check).where(dbm.Check.id == check["id"]).values(verdict_json=orjson.dumps(
+            verdict).decode()))
+    page = client.get(f"/checks/{check['id']}").text
+    guidance = page[page.index('id="guidance"'):]
+    assert "Recommended, not legally required" in guidance
+    assert "Screen the partner with the Knowledge Security Desk." in guidance
+    assert "Nationale Leidraad Kennisveiligheid" in guidance
+    panel = page[page.index('id="verdict"'):page.index('id="todo"')]
+    assert "Not enough information yet" in panel and "Conditional" not in panel and "Screen the partner" not in panel
