@@ -272,7 +272,9 @@ async def check_answers(request: Request) -> Response:
         "", {"yes": True, "no": False}.get(draft["screening"].get(name, "")), lang),
         "link": "/apply/involves?return=check"} for name, spec in _start()["screening"].items()]
     remaining = webform.open_questions(verdict, draft, order)
-    return render(request, "apply_check.html", user, rows=rows, screening=screening,
+    asked = draft.get("asked") or []
+    back = f"/apply/q/{quote(asked[-1])}" if asked else "/apply/involves"  # the page before this one
+    return render(request, "apply_check.html", user, rows=rows, screening=screening, back=back,
                   title_value=draft["proposal"].get("title"), remaining=remaining,
                   unknown=[r for r in rows if not r["known"]])
 

@@ -74,7 +74,10 @@ def answer_questions(page: Page, answers: dict[str, str], shots: str | None = No
             choose(page, "answer", "number")
         else:
             choose(page, "answer", value)
+        said_last = re.search(r"the last question|de laatste vraag", page.locator("#progress").inner_text())
         page.click("form[action^='/apply/q/'] button[type=submit]")
+        if said_last:  # a page that says it is the last one is the last one
+            expect(page).to_have_url(re.compile(r"/apply/check$"))
     expect(page).to_have_url(re.compile(r"/apply/check$"))
     return asked
 
@@ -94,7 +97,6 @@ def test_an_applicant_finds_a_reproductive_germline_proposal_prohibited_and_read
     # Only the question that can still change the verdict is asked; leaving it empty is an error that links to it.
     expect(page).to_have_url(re.compile(r"/apply/q/human.pregnancy_intended$"))
     expect(page.locator("legend h1")).to_contain_text("Will a pregnancy be established")  # the page's heading
-    expect(page.locator("#progress")).to_contain_text("the last question")  # nothing else can change it
     expect(page.locator("a.back")).to_have_attribute("href", "/apply/involves")  # back: the page before
     expect(page.locator("label[for='f-human-pregnancy-intended-unknown']")).to_have_text("I don't know")
     page.click("form[action^='/apply/q/'] button[type=submit]")

@@ -62,7 +62,11 @@ def test_the_form_ends_on_a_private_draft_and_submitting_it_is_a_separate_step(
     client.post("/apply/about", data={"csrf": token, "title": "Private first", "activity:answer": "basic_research",
                                       "purpose:answer": "biomedical_research", "technique:answer": "crispr"})
     assert client.post("/apply/rest-unknown", data={"csrf": token}).headers["location"] == "/apply/check"
-    assert "See the result" in client.get("/apply/check").text
+    check_page = client.get("/apply/check").text
+    assert "See the result" in check_page
+    # "Back" goes to the page before: no question was answered, so the page about the material involved
+    assert '<a class="back" href="/apply/involves">' in check_page
+    assert '<a class="back" href="/apply/check">' in client.get("/apply/about?return=check").text
     r = client.post("/apply/result", data={"csrf": token})
     check = r.headers["location"].removeprefix("/checks/")
     page = client.get(f"/checks/{check}")
