@@ -220,7 +220,7 @@ async def _question(request: Request, user: WebUser, draft: dict[str, Any], fact
         back = "/apply/check"
     row = {"fact": fact, "name": "", "widget": webform.widget(fact, lang),
            "raw": raw if raw is not None else webform.raw_of(fact, webform.known(draft), draft["unknown"]),
-           "question": questions_of(request).get(fact), "error": error, "help": None}
+           "question": questions_of(request).get(fact), "error": error, "help": _start()["help"].get(fact)}
     left = len([f for f in remaining if f != fact])
     errors = [{"field": webform.field_id(fact), "text": error}] if error else []
     return render(request, "apply_question.html", user, status=400 if error else 200, row=row,

@@ -61,6 +61,8 @@ def test_the_form_ends_on_a_private_draft_and_submitting_it_is_a_separate_step(
     client.post("/apply", data={"csrf": token})
     client.post("/apply/about", data={"csrf": token, "title": "Private first", "activity:answer": "basic_research",
                                       "purpose:answer": "biomedical_research", "technique:answer": "crispr"})
+    # a question that needs a legal distinction explains it
+    assert "It is not a genetically modified organism (GMO) under the GMO rules" in client.get("/apply/involves").text
     assert client.post("/apply/rest-unknown", data={"csrf": token}).headers["location"] == "/apply/check"
     check_page = client.get("/apply/check").text
     assert "See the result" in check_page
