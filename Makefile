@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck casebase bench clean services test-py312 chromium
+.PHONY: run test install lint typecheck casebase bench clean services test-py312 chromium pango axe
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+run: install pango
 	$(BIN)/biotoets serve
+
+# The PDF receipt is laid out by WeasyPrint, which needs Pango from the system (Debian's packages).
+pango:
+	@ldconfig -p | grep -q libpangoft2-1.0 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }
 
 services:
 	bash .ci/services.sh
@@ -27,6 +31,13 @@ services:
 # Browser tests drive Debian's Chromium with Playwright (Playwright's own browser download does not work here).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The accessibility check injects axe-core (from its npm package, pinned) into every page the browser tests open.
+AXE_VERSION := 4.10.3
+AXE := build/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --prefix build/axe --no-audit --no-fund --no-save axe-core@$(AXE_VERSION)
+axe: $(AXE)
 
 lint: install
 	$(BIN)/ruff check .
@@ -45,7 +56,7 @@ typecheck: install $(TYPING)
 casebase: install
 	$(BIN)/biotoets casebase run --coverage --quiet
 
-test: install services chromium $(TYPING)
+test: install services chromium pango $(AXE) $(TYPING)
 	$(BIN)/ruff check .
 	$(BIN)/mypy -p biotoets.engine -p biotoets.api
 	$(BIN)/python -m pytest -q

@@ -2,6 +2,7 @@
 
 A check moves through these states (``TRANSITIONS`` is the whole machine)::
 
+    draft --submit (applicant)--> submitted                       (a draft is seen by its owner only)
     submitted --start_review--> in_review
     submitted | in_review --confirm--> confirmed                  (final)
     submitted | in_review --override--> overridden                (final; new verdict + reason)
@@ -31,9 +32,10 @@ from .vocab import AWAITING_REVIEW, FINAL, Effect
 from .wording import words
 
 DecisionName = Literal["start_review", "confirm", "override", "request_information"]
-StepName = Literal["start_review", "confirm", "override", "request_information", "answer"]
+StepName = Literal["submit", "start_review", "confirm", "override", "request_information", "answer"]
 
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "submit": (("draft",), "submitted"),
     "start_review": (("submitted",), "in_review"),
     "confirm": (AWAITING_REVIEW, "confirmed"),
     "override": (AWAITING_REVIEW, "overridden"),
@@ -41,6 +43,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "answer": (("information_requested",), "submitted"),
 }
 AUDIT_ACTIONS = {
+    "submit": "check.submitted",
     "start_review": "review.started",
     "confirm": "review.confirmed",
     "override": "review.overridden",

@@ -187,7 +187,7 @@ class Scenario:
 # Each effect in words, for the summary of a verdict and for "what would change it".
 VERDICT_WORDS: dict[str, Text] = {
     "allowed": Text("toegestaan", "allowed"),
-    "conditional": Text("voorwaardelijk toegestaan", "conditional"),
+    "conditional": Text("toegestaan onder voorwaarden", "conditional"),
     "prohibited": Text("verboden", "prohibited"),
 }
 

@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from .db import GENESIS_HASH, ApiKey, AuditHead, AuditRecord, Database, as_utc, utcnow
+from .db import GENESIS_HASH, ApiKey, AuditHead, AuditRecord, Check, Database, as_utc, utcnow
 
 
 def _canonical(value: Any) -> bytes:
@@ -129,12 +129,22 @@ def verify(db: Database, batch: int = 1000) -> ChainReport:
 
 
 # -- the audit log, read-only -------------------------------------------------------------------------
+# Every action the log records (the audit page filters by them).
+ACTIONS = ("check.created", "check.submitted", "check.reevaluated", "check.answered", "check.replayed",
+           "review.started", "review.confirmed", "review.overridden", "review.information_requested",
+           "key.created", "key.rotated", "key.role_changed", "key.revoked", "session.started", "session.ended")
+
+
 def audit_page(db: Database, *, subject: str | None = None, action: str | None = None, before: int | None = None,
-               limit: int = 50) -> tuple[list[dict[str, Any]], int | None]:
-    """Audit records, newest first (reading only: nothing in the API or the pages changes the log)."""
+               limit: int = 50, titles: bool = False) -> tuple[list[dict[str, Any]], int | None]:
+    """Audit records, newest first (reading only: nothing in the API or the pages changes the log). ``titles``:
+    each record about a submitted check also carries the check's title (a draft's stays its owner's)."""
     q = select(AuditRecord.seq, AuditRecord.at, AuditRecord.actor, AuditRecord.action, AuditRecord.subject,
                AuditRecord.payload, AuditRecord.prev_hash, AuditRecord.hash, ApiKey.name).join(
         ApiKey, ApiKey.id == AuditRecord.actor, isouter=True)
+    if titles:
+        q = q.add_columns(Check.title.label("check_title")).join(
+            Check, (Check.id == AuditRecord.subject) & (Check.status != "draft"), isouter=True)
     if subject:
         q = q.where(AuditRecord.subject == subject)
     if action:
@@ -147,7 +157,8 @@ def audit_page(db: Database, *, subject: str | None = None, action: str | None =
     rows = rows[:limit]
     items = [{"seq": r.seq, "at": as_utc(r.at).isoformat(), "actor": r.actor, "actor_name": r.name,
               "action": r.action, "subject": r.subject, "data": orjson.loads(r.payload).get("data", {}),
-              "prev_hash": r.prev_hash, "hash": r.hash} for r in rows]
+              "prev_hash": r.prev_hash, "hash": r.hash, **({"title": r.check_title} if titles else {})}
+             for r in rows]
     return items, (rows[-1].seq if more and rows else None)
 
 

@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,7 +27,7 @@ from . import audit
 from .db import MAX_SEQ, Check, Database, as_utc, utcnow
 from .keys import Principal, Role
 
-STATUSES = ("submitted", "in_review", "confirmed", "overridden", "information_requested")
+STATUSES = ("draft", "submitted", "in_review", "confirmed", "overridden", "information_requested")
 
 
 class _RandomPool:
@@ -71,6 +71,7 @@ class NewCheck:
     lang: str
     idempotency_key: str | None = None
     idempotency_hash: str | None = None
+    status: str = "submitted"  # "draft": the applicant's private result (the web form), until they submit it
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,17 @@ class StoredCheck:
     verdict_json: str
     title: str | None
     revision: int
+    seq: int | None = None  # the row's number, once read back from the database (the case number is made of it)
+
+    @property
+    def case_number(self) -> str | None:
+        """The check's case number: never changes, whatever happens to the check (``BT-000123``)."""
+        return None if self.seq is None else case_number(self.seq)
+
+    @property
+    def reference(self) -> str | None:
+        """The case number with the revision of the current evaluation (``BT-000123/2``)."""
+        return None if self.seq is None else f"{case_number(self.seq)}/{self.revision}"
 
     @property
     def verdict(self) -> dict[str, Any]:
@@ -103,11 +115,17 @@ class StoredCheck:
         verdict["changes"] = changes
         return replace(self, verdict_json=orjson.dumps(verdict).decode())
 
-    def document(self) -> bytes:
-        """The check as the API returns it (verdict and proposal spliced in as stored)."""
+    def document(self, decision: Mapping[str, Any] | None = None) -> bytes:
+        """The check as the API returns it (verdict and proposal spliced in as stored); ``decision``: the
+        assessor's final decision, once there is one (``reviews.outcomes``)."""
         head = orjson.dumps({
             "id": self.id,
+            "case_number": self.case_number,
+            "revision": self.revision,
+            "reference": self.reference,
             "status": self.status,
+            "final_verdict": decision["verdict"] if decision else None,
+            "decision": dict(decision) if decision else None,
             "owner": self.owner,
             "created_at": self.created_at.isoformat(),
             "as_of": self.as_of.isoformat(),
@@ -122,10 +140,14 @@ class StoredCheck:
                 + b',"verdict":' + self.verdict_json.encode() + b"}")
 
 
+def case_number(seq: int) -> str:
+    return f"BT-{seq:06d}"
+
+
 _INSERT = insert(Check)
 _GET = select(Check.id, Check.owner, Check.status, Check.created_at, Check.as_of, Check.lang, Check.scenario,
               Check.ruleset_hash, Check.engine_version, Check.proposal_media_type, Check.proposal_json,
-              Check.verdict_json, Check.title, Check.revision).where(Check.id == bindparam("check_id"))
+              Check.verdict_json, Check.title, Check.revision, Check.seq).where(Check.id == bindparam("check_id"))
 
 
 @dataclass(frozen=True)
@@ -142,7 +164,7 @@ def prepare(new: NewCheck) -> Prepared:
     rs = v["ruleset"]
     scenario = rs["scenario"]["id"] if rs.get("scenario") else None
     check = StoredCheck(
-        id=new_check_id(), owner=new.owner.key_id, status="submitted", created_at=utcnow(),
+        id=new_check_id(), owner=new.owner.key_id, status=new.status, created_at=utcnow(),
         as_of=dt.date.fromisoformat(rs["as_of"]), lang=new.lang, scenario=scenario, ruleset_hash=rs["hash"],
         engine_version=rs["engine_version"], proposal_media_type=new.proposal_media_type,
         proposal_json=orjson.dumps(new.proposal).decode(), verdict_json=orjson.dumps(v).decode(),
@@ -162,23 +184,24 @@ def prepare(new: NewCheck) -> Prepared:
     entry = audit.Entry(actor=check.owner, action="check.created", subject=check.id, data={
         "check": check.id, "verdict": v["verdict"], "complete": v["complete"],
         "ruleset_hash": check.ruleset_hash, "engine_version": check.engine_version,
-        "as_of": check.as_of.isoformat(), "scenario": scenario,
+        "as_of": check.as_of.isoformat(), "scenario": scenario, "status": check.status,
     })
     return Prepared(check, row, entry)
 
 
-def store(db: Database, batch: Sequence[Prepared]) -> None:
-    """Insert checks and their audit records in one transaction (committed when this returns)."""
+def store(db: Database, batch: Sequence[Prepared]) -> list[StoredCheck]:
+    """Insert checks and their audit records in one transaction (committed when this returns); the checks with
+    the row numbers the database gave them (their case numbers)."""
     with db.write() as conn:
-        conn.execute(_INSERT, [p.row for p in batch])
+        seqs = conn.execute(_INSERT.returning(Check.seq, sort_by_parameter_order=True),
+                            [p.row for p in batch]).scalars().all()
         audit.append_many(conn, [p.entry for p in batch])
+    return [replace(p.check, seq=seq) for p, seq in zip(batch, seqs, strict=True)]
 
 
 def create(db: Database, new: NewCheck) -> StoredCheck:
     """Store one check and its audit record; return it once committed."""
-    prepared = prepare(new)
-    store(db, [prepared])
-    return prepared.check
+    return store(db, [prepare(new)])[0]
 
 
 class CheckWriter:
@@ -205,10 +228,9 @@ class CheckWriter:
     async def create(self, new: NewCheck) -> StoredCheck:
         prepared = prepare(new)
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
+        done: asyncio.Future[StoredCheck] = loop.create_future()
         self._queue.put(_Job(prepared, loop, done))
-        await done
-        return prepared.check
+        return await done
 
     def close(self) -> None:
         """Write what is queued, then stop the thread."""
@@ -244,7 +266,7 @@ class CheckWriter:
 
     def _write(self, batch: list[_Job]) -> None:
         try:
-            store(self.db, [j.prepared for j in batch])
+            stored = store(self.db, [j.prepared for j in batch])
         except Exception as exc:  # noqa: BLE001 - handed to the waiting request
             if len(batch) > 1:  # one bad check must not sink the others: write them one by one
                 for job in batch:
@@ -252,22 +274,22 @@ class CheckWriter:
                 return
             batch[0].settle(exc)
             return
-        for job in batch:
-            job.settle(None)
+        for job, check in zip(batch, stored, strict=True):
+            job.settle(None, check)
 
 
 @dataclass(frozen=True)
 class _Job:
     prepared: Prepared
     loop: asyncio.AbstractEventLoop
-    done: asyncio.Future[None]
+    done: asyncio.Future[StoredCheck]
 
-    def settle(self, error: BaseException | None) -> None:
+    def settle(self, error: BaseException | None, check: StoredCheck | None = None) -> None:
         def _set() -> None:
             if self.done.done():  # the request went away; the check is stored (or not) all the same
                 return
             if error is None:
-                self.done.set_result(None)
+                self.done.set_result(check or self.prepared.check)
             else:
                 self.done.set_exception(error)
 
@@ -280,7 +302,7 @@ def _stored(row: Any) -> StoredCheck:  # a Row of _GET's columns
         id=row.id, owner=row.owner, status=row.status, created_at=as_utc(row.created_at), as_of=row.as_of,
         lang=row.lang, scenario=row.scenario, ruleset_hash=row.ruleset_hash, engine_version=row.engine_version,
         proposal_media_type=row.proposal_media_type, proposal_json=row.proposal_json,
-        verdict_json=row.verdict_json, title=row.title, revision=row.revision,
+        verdict_json=row.verdict_json, title=row.title, revision=row.revision, seq=row.seq,
     )
 
 
@@ -294,8 +316,9 @@ def by_idempotency_key(db: Database, owner: str, key: str) -> tuple[StoredCheck,
     return None if row is None else (_stored(row), row.idempotency_hash)
 
 
-def may_read(principal: Principal, owner: str) -> bool:
-    return principal.key_id == owner or principal.role == Role.assessor
+def may_read(principal: Principal, owner: str, status: str = "submitted") -> bool:
+    """The owner reads their checks; an assessor reads every check its owner has submitted (never a draft)."""
+    return principal.key_id == owner or (principal.role == Role.assessor and status != "draft")
 
 
 # -- reading a check for the review workflow, receipts and replay ------------------------------------------
@@ -311,7 +334,7 @@ def load_check(db: Database, check_id: str) -> StoredCheck | None:
 def readable(db: Database, check_id: str, principal: Principal) -> StoredCheck:
     """The check, if this principal may see it; CheckNotFound otherwise (someone else's check does not exist)."""
     check = load_check(db, check_id)
-    if check is None or not may_read(principal, check.owner):
+    if check is None or not may_read(principal, check.owner, check.status):
         raise CheckNotFound(check_id)
     return check
 
@@ -341,6 +364,8 @@ def list_page(db: Database, principal: Principal, *, limit: int, before: int | N
                Check.ruleset_hash, Check.engine_version)
     if principal.role != Role.assessor:
         q = q.where(Check.owner == principal.key_id)
+    else:
+        q = q.where(Check.status != "draft")
     if verdict is not None:
         q = q.where(Check.verdict == verdict)
     if status is not None:

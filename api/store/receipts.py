@@ -108,6 +108,7 @@ def receipt(db: Database, check: StoredCheck, outcome: Mapping[str, Any] | None 
         rule_files = {name: sha256(base64.b64decode(text)) for name, text in orjson.loads(stored.files_json).items()}
     body: dict[str, Any] = {
         "check": check.id,
+        "case": check.reference,
         "revision": check.revision,
         "created_at": check.created_at.isoformat(),
         "title": check.title,

@@ -70,10 +70,72 @@ def load_for_answers(db: Database, check_id: str, principal: Principal) -> Store
     return check
 
 
+def submit(db: Database, check_id: str, actor: Principal) -> dict[str, Any]:
+    """The applicant sends their draft to the permit office: from now on assessors see it (one transaction).
+    CheckNotFound if it is not theirs, Conflict if it is no longer a draft."""
+    with db.write() as conn:
+        row = _lock_check(conn, check_id)
+        if row is None or row.owner != actor.key_id:
+            raise CheckNotFound(check_id)
+        to = next_status(row.status, "submit")
+        conn.execute(update(Check).where(Check.id == check_id).values(status=to))
+        conn.execute(insert(Review).values(
+            check_id=check_id, revision=row.revision, actor=actor.key_id, created_at=utcnow(), decision="submit",
+            from_status=row.status, to_status=to, automated_verdict=row.verdict, verdict=None, reason=None,
+            questions_json=None))
+        audit.append(conn, actor=actor.key_id, action=AUDIT_ACTIONS["submit"], subject=check_id, data={
+            "check": check_id, "revision": row.revision, "from": row.status, "to": to, "verdict": row.verdict})
+    return {"status": to}
+
+
+def _next_revision(conn: Connection, check: StoredCheck, proposal: Mapping[str, Any], verdict: Mapping[str, Any],
+                   status: str, now: dt.datetime) -> int:
+    """Keep the check's current evaluation in ``check_revisions`` and store this one as the next revision."""
+    rs = verdict["ruleset"]
+    conn.execute(insert(CheckRevision).from_select(
+        ["check_id", "revision", "created_at", "replaced_at", "as_of", "lang", "ruleset_hash", "engine_version",
+         "verdict", "proposal_json", "verdict_json"],
+        select(Check.id, Check.revision, Check.created_at, _literal_time(now), Check.as_of, Check.lang,
+               Check.ruleset_hash, Check.engine_version, Check.verdict, Check.proposal_json, Check.verdict_json)
+        .where(Check.id == check.id)))
+    proposal_json = dumps(proposal)
+    revision = check.revision + 1
+    conn.execute(update(Check).where(Check.id == check.id).values(
+        status=status, revision=revision, proposal_raw=proposal_json, proposal_media_type="application/json",
+        proposal_json=proposal_json, verdict_json=dumps(verdict), verdict=verdict["verdict"],
+        complete=verdict["complete"], could_become=verdict["could_become"],
+        could_fall_to=verdict["could_fall_to"], as_of=dt.date.fromisoformat(rs["as_of"]), lang=verdict["lang"],
+        ruleset_hash=rs["hash"], engine_version=rs["engine_version"], open_norms=len(verdict["open_norms"]),
+        title=(proposal.get("title") or None) if status == "draft" else Check.title))
+    return revision
+
+
+def _reevaluated(actor: Principal, check: StoredCheck, revision: int, verdict: Mapping[str, Any]) -> audit.Entry:
+    rs = verdict["ruleset"]
+    return audit.Entry(actor.key_id, "check.reevaluated", check.id, {
+        "check": check.id, "revision": revision, "verdict": verdict["verdict"], "complete": verdict["complete"],
+        "previous_verdict": check.verdict["verdict"], "ruleset_hash": rs["hash"],
+        "engine_version": rs["engine_version"], "as_of": rs["as_of"]})
+
+
+def store_draft(db: Database, check: StoredCheck, actor: Principal, proposal: Mapping[str, Any],
+                verdict: Mapping[str, Any]) -> int:
+    """The applicant changed their answers on a draft: keep its evaluation as a revision and store the new one
+    (one transaction). Conflict if it was submitted meanwhile. Returns the new revision."""
+    with db.write() as conn:
+        row = _lock_check(conn, check.id)
+        if row is None or row.owner != actor.key_id:
+            raise CheckNotFound(check.id)
+        if row.status != "draft" or row.revision != check.revision:
+            raise Conflict(row.status, "answer")
+        revision = _next_revision(conn, check, proposal, verdict, "draft", utcnow())
+        audit.append_many(conn, [_reevaluated(actor, check, revision, verdict)])
+    return revision
+
+
 def store_answers(db: Database, check: StoredCheck, actor: Principal, proposal: Mapping[str, Any],
                   verdict: Mapping[str, Any], answered: Sequence[str], message: str | None) -> None:
     """Keep the check's evaluation as a revision, store the new one, log both (one transaction)."""
-    rs = verdict["ruleset"]
     with db.write() as conn:
         row = _lock_check(conn, check.id)
         if row is None:  # pragma: no cover - checks are never deleted
@@ -81,20 +143,7 @@ def store_answers(db: Database, check: StoredCheck, actor: Principal, proposal: 
         if row.status != "information_requested" or row.revision != check.revision:
             raise Conflict(row.status, "answer")
         now = utcnow()
-        conn.execute(insert(CheckRevision).from_select(
-            ["check_id", "revision", "created_at", "replaced_at", "as_of", "lang", "ruleset_hash", "engine_version",
-             "verdict", "proposal_json", "verdict_json"],
-            select(Check.id, Check.revision, Check.created_at, _literal_time(now), Check.as_of, Check.lang,
-                   Check.ruleset_hash, Check.engine_version, Check.verdict, Check.proposal_json, Check.verdict_json)
-            .where(Check.id == check.id)))
-        proposal_json = dumps(proposal)
-        revision = check.revision + 1
-        conn.execute(update(Check).where(Check.id == check.id).values(
-            status="submitted", revision=revision, proposal_raw=proposal_json, proposal_media_type="application/json",
-            proposal_json=proposal_json, verdict_json=dumps(verdict), verdict=verdict["verdict"],
-            complete=verdict["complete"], could_become=verdict["could_become"],
-            could_fall_to=verdict["could_fall_to"], as_of=dt.date.fromisoformat(rs["as_of"]), lang=verdict["lang"],
-            ruleset_hash=rs["hash"], engine_version=rs["engine_version"], open_norms=len(verdict["open_norms"])))
+        revision = _next_revision(conn, check, proposal, verdict, "submitted", now)
         conn.execute(insert(Review).values(
             check_id=check.id, revision=revision, actor=actor.key_id, created_at=now, decision="answer",
             from_status="information_requested", to_status="submitted", automated_verdict=verdict["verdict"],
@@ -103,10 +152,7 @@ def store_answers(db: Database, check: StoredCheck, actor: Principal, proposal: 
             audit.Entry(actor.key_id, AUDIT_ACTIONS["answer"], check.id, {
                 "check": check.id, "facts": list(answered), "message": message, "from": "information_requested",
                 "to": "submitted"}),
-            audit.Entry(actor.key_id, "check.reevaluated", check.id, {
-                "check": check.id, "revision": revision, "verdict": verdict["verdict"],
-                "complete": verdict["complete"], "previous_verdict": check.verdict["verdict"],
-                "ruleset_hash": rs["hash"], "engine_version": rs["engine_version"], "as_of": rs["as_of"]}),
+            _reevaluated(actor, check, revision, verdict),
         ])
 
 
@@ -178,17 +224,27 @@ def state(db: Database, check: StoredCheck, questions: Mapping[str, Any] | None 
     }
 
 
+def earlier_proposals(db: Database, check_id: str) -> dict[int, dict[str, Any]]:
+    """The proposal of each earlier evaluation of the check, by revision (the review page compares them)."""
+    with db.read() as conn:
+        rows = conn.execute(select(CheckRevision.revision, CheckRevision.proposal_json)
+                            .where(CheckRevision.check_id == check_id)).all()
+    return {r.revision: orjson.loads(r.proposal_json) for r in rows}
+
+
 def outcomes(db: Database, check_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The latest confirm/override of each of these checks (for lists)."""
+    """The latest confirm/override of each of these checks: decision, verdict, reason, when (for lists and the
+    check's document)."""
     if not check_ids:
         return {}
     with db.read() as conn:
         rows = conn.execute(
-            select(Review.check_id, Review.decision, Review.verdict, Review.seq)
+            select(Review.check_id, Review.decision, Review.verdict, Review.reason, Review.created_at, Review.seq)
             .where(Review.check_id.in_(list(check_ids)), Review.decision.in_(("confirm", "override")))
             .order_by(Review.seq)
         ).all()
-    return {r.check_id: {"decision": r.decision, "verdict": r.verdict} for r in rows}
+    return {r.check_id: {"decision": r.decision, "verdict": r.verdict, "reason": r.reason,
+                         "at": as_utc(r.created_at).isoformat()} for r in rows}
 
 
 # -- the queue ----------------------------------------------------------------------------------------
@@ -222,8 +278,9 @@ def queue(db: Database, *, status: str | None = "awaiting_review", verdict: str 
     q = (select(Check.id, Check.title, Check.status, Check.created_at, Check.verdict, Check.complete,
                 Check.could_become, Check.open_norms, Check.owner, Check.revision, ApiKey.name)
          .join(ApiKey, ApiKey.id == Check.owner)
-         .where(*status_condition(status), *queue_conditions(open_norms=open_norms, complete=complete,
-                                                              min_age_days=min_age_days)))
+         .where(Check.status != "draft",  # a draft is its owner's alone until they submit it
+                *status_condition(status), *queue_conditions(open_norms=open_norms, complete=complete,
+                                                             min_age_days=min_age_days)))
     if verdict is not None:
         q = q.where(Check.verdict == verdict)
     q = q.order_by(Check.seq).limit(limit)

@@ -39,9 +39,10 @@ from ..http.receive import choose_lang, read_body
 from ..store.db import Database, as_utc, utcnow
 from ..store.keys import Role
 from ..store.sessions import WebUser, load_session
-from ..vocab import EFFECTS, LANGS
+from ..vocab import AMSTERDAM, EFFECTS, LANGS
 from ..workflow import Conflict
 from . import form as webform
+from .citations import cite
 
 SESSION_COOKIE = "biotoets_session"
 LOGIN_COOKIE = "biotoets_login"
@@ -126,7 +127,8 @@ def _age(when: dt.datetime, lang: str) -> str:
 def _when(value: dt.datetime | str) -> str:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
-    return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+    local = as_utc(value).astimezone(AMSTERDAM)  # the time people here read on their clocks (CET/CEST)
+    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
 
 
 # -- what every page takes from the request ------------------------------------------------------------
@@ -196,19 +198,7 @@ def form_errors(exc: InvalidInput | Conflict, field: str,
 def render(request: Request, template: str, user: WebUser | None, status: int = 200,
            headers: Mapping[str, str] | None = None, **ctx: Any) -> HTMLResponse:
     lang = lang_of(request)
-    tx = webform.texts()
-    other = "en" if lang == "nl" else "nl"
-    query = dict(request.query_params)
-    query["lang"] = other
-    page = _env.get_template(template).render(
-        lang=lang, other_lang=other, user=user, csrf=user.csrf if user else "",
-        switch_url=f"{local_path(request.url.path)}?{urlencode(query)}", path=str(request.url.path),
-        t=lambda key: tx.t(key, lang), fact_label=lambda f: webform.fact_label(f, lang),
-        value_label=lambda f, v: webform.value_label(f, v, lang), field_id=webform.field_id,
-        verdict_text=lambda e: tx.t(f"verdict_{e}", lang), status_text=lambda s: tx.t(f"status_{s}", lang),
-        pick=lambda text: text[lang] if isinstance(text, Mapping) else text, when=_when,
-        disclaimer=DISCLAIMER.get(lang), request_return=request.query_params.get("return", ""),
-        request_done=request.query_params.get("done", ""), **ctx)
+    page = render_text(request, template, user, **ctx)
     response = HTMLResponse(page, status_code=status, headers=dict(headers or {}))
     response.headers["Content-Language"] = lang
     response.headers["Cache-Control"] = "no-store"
@@ -220,6 +210,25 @@ def render(request: Request, template: str, user: WebUser | None, status: int = 
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True,
                             secure=request.url.scheme == "https")
     return response
+
+
+def render_text(request: Request, template: str, user: WebUser | None, **ctx: Any) -> str:
+    """A template rendered in the request's language, with the helpers every page uses."""
+    lang = lang_of(request)
+    tx = webform.texts()
+    other = "en" if lang == "nl" else "nl"
+    query = dict(request.query_params)
+    query["lang"] = other
+    return _env.get_template(template).render(
+        lang=lang, other_lang=other, user=user, csrf=user.csrf if user else "",
+        switch_url=f"{local_path(request.url.path)}?{urlencode(query)}", path=str(request.url.path),
+        t=lambda key: tx.t(key, lang), fact_label=lambda f: webform.fact_label(f, lang),
+        value_label=lambda f, v: webform.value_label(f, v, lang), field_id=webform.field_id,
+        verdict_text=lambda e: tx.t(f"verdict_{e}", lang), status_text=lambda s: tx.t(f"status_{s}", lang),
+        pick=lambda text: text.get(lang, next(iter(text.values()), "")) if isinstance(text, Mapping) else text,
+        when=_when, cite=lambda text: cite(text, lang),
+        disclaimer=DISCLAIMER.get(lang), request_return=request.query_params.get("return", ""),
+        request_done=request.query_params.get("done", ""), **ctx)
 
 
 def page(handler: Any) -> Any:

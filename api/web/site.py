@@ -6,12 +6,12 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from .pages import HERE, missing_page
-from .routes import apply, checks, queue, signin
+from .routes import apply, checks, queue, receipt, signin
 
 
 def add_web(app: FastAPI) -> None:
     """Mount the static files, register the pages (in their areas' order) and the browser's 404 page."""
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.state.missing_page = missing_page
-    for area in (signin, apply, checks, queue):
+    for area in (signin, apply, checks, receipt, queue):
         app.include_router(area.router)

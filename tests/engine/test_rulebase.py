@@ -167,7 +167,7 @@ def test_cli_as_of_evaluates_the_law_of_that_date(tmp_path, capsys) -> None:
     assert '"as_of": "2001-06-01"' in capsys.readouterr().out
     assert main(["check", str(f), "--as-of", "2003-06-01", "--lang", "nl"]) == 0
     out = capsys.readouterr().out
-    assert "VERBODEN" in out and "recht per 2003-06-01" in out
+    assert "VERBODEN" in out and "peildatum 2003-06-01" in out
 
 
 # -- case base -------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from ...vocab import CheckStatus, Effect, Lang
@@ -9,12 +11,31 @@ from .base import Closed, Links, ProposalDocument, VerdictDocument
 
 
 # -- checks ------------------------------------------------------------------------------------
+class Decision(Closed):
+    """An assessor's final decision on a check."""
+
+    decision: Literal["confirm", "override"] = Field(description="confirm: the automated verdict stands; "
+                                                     "override: the assessor replaced it.")
+    verdict: Effect = Field(description="The verdict that stands.")
+    reason: str | None = Field(description="The assessor's reason (always given for an override).")
+    at: str = Field(description="When the decision was recorded (RFC 3339, UTC).")
+
+
 class Check(Closed):
     """A stored check."""
 
     id: str = Field(description="The check's id (a UUID).")
+    case_number: str | None = Field(description="The check's case number (BT-000123): it never changes.")
+    revision: int = Field(description="Which evaluation of the check this is (1 = the first; each re-evaluation "
+                          "after new answers adds one).")
+    reference: str | None = Field(description="Case number and revision together (BT-000123/2): names this "
+                                  "evaluation of the check.")
     status: CheckStatus = Field(
-        description="Where the check stands in an assessor's review; a new check is 'submitted'.")
+        description="Where the check stands in an assessor's review; a check stored through the API is "
+                    "'submitted'; 'draft': the applicant's private result from the web form, not yet submitted.")
+    final_verdict: Effect | None = Field(description="The verdict that stands after an assessor's decision "
+                                         "(confirmed or overridden); null until then.")
+    decision: Decision | None = Field(description="The assessor's final decision; null until there is one.")
     owner: str = Field(description="Id of the API key that created the check.")
     created_at: str = Field(description="When the check was stored (RFC 3339, UTC).")
     as_of: str = Field(description="The date whose law was applied.")

@@ -105,6 +105,7 @@ class Receipt(Closed):
     """What a stored verdict rests on; receipt_hash covers every field from check to audit_record."""
 
     check: str
+    case: str | None = Field(description="The check's case number with this evaluation's revision (BT-000123/2).")
     revision: int
     created_at: str
     title: str | None

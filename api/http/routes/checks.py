@@ -13,8 +13,8 @@ from starlette.responses import Response
 from ...services import create_once
 from ...store import checks, receipts
 from ...store.keys import Principal
-from ...store.reviews import queue_conditions, status_condition
-from ...vocab import Effect, QueueStatus
+from ...store.reviews import outcomes, queue_conditions, status_condition
+from ...vocab import FINAL, Effect, QueueStatus
 from ..deps import (
     COMMON_PROBLEMS,
     AnyKey,
@@ -109,7 +109,8 @@ def replay_of(stored: checks.StoredCheck, stored_hash: str | None, request_hash:
 )
 async def get_check(request: Request, check_id: str,
                     principal: AnyKey, include: Include = None) -> Response:
-    """A check, for its owner or an assessor. Anyone else is told it does not exist (404).
+    """A check, for its owner or an assessor (a draft: its owner only). Anyone else is told it does not exist
+    (404). Once an assessor has decided, the check carries the decision, its reason and the final verdict.
 
     With `?include=changes` the verdict's `changes` ("what would change it") is computed -- under the rules
     the check was made with -- and then kept for this check; without it, checks stored since explanations are
@@ -119,7 +120,10 @@ async def get_check(request: Request, check_id: str,
     stored = await asyncio.to_thread(checks.readable, db, check_id, principal)
     if include == "changes":
         stored = stored.with_changes(await receipts.changes_in_server(db, stored))
-    return json_response(stored.document(), headers={"Content-Language": stored.lang})
+    decision = None
+    if stored.status in FINAL:
+        decision = (await asyncio.to_thread(outcomes, db, [stored.id])).get(stored.id)
+    return json_response(stored.document(decision), headers={"Content-Language": stored.lang})
 
 
 @router.get(

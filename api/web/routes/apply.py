@@ -12,12 +12,14 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ... import workflow
 from ...documents import answers as ans
 from ...documents.inputs import validate_proposal
+from ...faults import NotFound
 from ...http.deps import evaluate, state_of
 from ...http.receive import ReceivedProposal
 from ...services import create_once
-from ...store import checks
+from ...store import checks, reviews
 from ...store.keys import Role
 from ...store.sessions import WebUser, save_draft
 from .. import form as webform
@@ -219,7 +221,7 @@ async def _question(request: Request, user: WebUser, draft: dict[str, Any], fact
         back = "/apply/check"
     row = {"fact": fact, "name": "", "widget": webform.widget(fact, lang),
            "raw": raw if raw is not None else webform.raw_of(fact, webform.known(draft), draft["unknown"]),
-           "question": questions_of(request).get(fact), "error": error, "help": None}
+           "question": questions_of(request).get(fact), "error": error, "help": _start()["help"].get(fact)}
     left = len([f for f in remaining if f != fact])
     errors = [{"field": webform.field_id(fact), "text": error}] if error else []
     return render(request, "apply_question.html", user, status=400 if error else 200, row=row,
@@ -271,27 +273,55 @@ async def check_answers(request: Request) -> Response:
         "", {"yes": True, "no": False}.get(draft["screening"].get(name, "")), lang),
         "link": "/apply/involves?return=check"} for name, spec in _start()["screening"].items()]
     remaining = webform.open_questions(verdict, draft, order)
-    return render(request, "apply_check.html", user, rows=rows, screening=screening,
+    asked = draft.get("asked") or []
+    back = f"/apply/q/{quote(asked[-1])}" if asked else "/apply/involves"  # the page before this one
+    return render(request, "apply_check.html", user, rows=rows, screening=screening, back=back,
                   title_value=draft["proposal"].get("title"), remaining=remaining,
                   unknown=[r for r in rows if not r["known"]])
 
 
-@route(router, "/apply/submit", methods=("POST",))
-async def apply_submit(request: Request) -> Response:
+@route(router, "/apply/result", methods=("POST",))
+async def apply_result(request: Request) -> Response:
+    """The form's end: evaluate the answers and keep the result as a draft only the applicant sees. Sending it
+    to the permit office is a separate step on the result page (``/checks/{id}/submit``)."""
     user = await need(request, Role.applicant)
     await posted(request, user)
     draft = draft_of(user)
     lang = lang_of(request)
+    db = db_of(request)
     doc = dict(draft["proposal"])
     proposal = validate_proposal(doc)
     raw = orjson.dumps(doc).decode()
     verdict = await evaluate(request, ReceivedProposal(raw, "application/json", doc, proposal), None, lang)
+    earlier = await _own_draft(request, user, draft.get("check"))
+    if earlier is not None:
+        if orjson.loads(earlier.proposal_json) != doc:  # changed answers: the draft's next revision
+            try:
+                await asyncio.to_thread(reviews.store_draft, db, earlier, user.principal, doc, verdict)
+            except workflow.Conflict:  # submitted meanwhile (another tab): these answers become a new draft
+                earlier = None
+        if earlier is not None:
+            return see_other(f"/checks/{earlier.id}")
+    if draft.get("check"):  # the draft it came from was submitted: this is a new one, with its own key
+        draft["id"] = webform.new_draft()["id"]
     writer = state_of(request).writer
     if writer is None:
         raise PageError(503, "unavailable_title", "unavailable_text")
     idem = f"web-form:{draft['id']}" if draft.get("id") else None  # (drafts from before ids: none)
-    new = checks.NewCheck(user.principal, raw, "application/json", doc, proposal.title, verdict, lang, idem, None)
+    new = checks.NewCheck(user.principal, raw, "application/json", doc, proposal.title, verdict, lang, idem, None,
+                          status="draft")
     # The same form sent twice at once: the other request stored it, and that check is the answer.
-    stored, _, _ = await create_once(writer, db_of(request), new)
-    await store_draft(request, user, None)
+    stored, _, _ = await create_once(writer, db, new)
+    draft["check"] = stored.id  # the answers stay in the session: "change your answers" goes on from here
+    await store_draft(request, user, draft)
     return see_other(f"/checks/{stored.id}")
+
+
+async def _own_draft(request: Request, user: WebUser, check_id: str | None) -> checks.StoredCheck | None:
+    if not check_id:
+        return None
+    try:
+        check = await asyncio.to_thread(checks.readable, db_of(request), check_id, user.principal)
+    except NotFound:
+        return None
+    return check if check.status == "draft" and check.owner == user.principal.key_id else None

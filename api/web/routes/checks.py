@@ -1,5 +1,5 @@
 """A stored check's pages: the applicant's checks and result, the assessor's review page and form, answers to
-an assessor's questions, replay, the printable receipt."""
+an assessor's questions, submitting a draft, replay (the receipt: receipt.py)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from ...services import answer_questions, replay
 from ...store import audit, checks, receipts, reviews
 from ...store.checks import StoredCheck
 from ...store.keys import Role, key_name
-from ...store.sessions import WebUser
+from ...store.sessions import WebUser, save_draft
 from .. import form as webform
+from .. import history
 from ..pages import (
     REVIEW_FIELDS,
     PageError,
@@ -92,6 +93,10 @@ async def _check_page(request: Request, user: WebUser, check: StoredCheck, error
              .get(q["fact"]), "name": f"{q['fact']}:", "help": None}
             for q in state["requested"] if ans.answerable(q["fact"])]
     if user.principal.role == Role.assessor:
+        if state["revisions"]:
+            earlier = await asyncio.to_thread(reviews.earlier_proposals, db, check.id)
+            ctx["history"] = history.diffs(lang, state["revisions"], earlier, orjson.loads(check.proposal_json),
+                                           check.revision, verdict["verdict"], order)
         trail, _ = await asyncio.to_thread(audit.audit_page, db, subject=check.id, limit=100)
         ctx["trail"] = trail
         ctx["owner_name"] = await asyncio.to_thread(key_name, db, check.owner)
@@ -174,6 +179,40 @@ async def answers_post(request: Request, check_id: str) -> Response:
     return see_other(f"/checks/{check_id}?done=answers")
 
 
+@route(router, "/checks/{check_id}/submit", methods=("POST",))
+async def submit_post(request: Request, check_id: str) -> Response:
+    """The applicant sends their private result to the permit office: now assessors see it."""
+    user = await need(request, Role.applicant)
+    await posted(request, user)
+    check = await readable_check(request, user, check_id)
+    try:
+        await asyncio.to_thread(reviews.submit, db_of(request), check.id, user.principal)
+    except NotFound:
+        raise PageError(404, "page_not_found", "not_found_text") from None
+    except workflow.Conflict:
+        errors = [{"field": "f-submit", "text": str(webform.texts().t("already_submitted", lang_of(request)))}]
+        return await _check_page(request, user, check, errors, {}, status=409)
+    if user.draft and user.draft.get("check") == check.id:  # the form is done with: a new check starts afresh
+        await asyncio.to_thread(save_draft, db_of(request), user.session, None)
+    return see_other(f"/checks/{check.id}?done=submitted")
+
+
+@route(router, "/checks/{check_id}/edit", methods=("POST",))
+async def edit_post(request: Request, check_id: str) -> Response:
+    """Change the answers of a draft: the form opens on "check your answers" with the draft's answers."""
+    user = await need(request, Role.applicant)
+    await posted(request, user)
+    check = await readable_check(request, user, check_id)
+    if check.status != "draft":
+        errors = [{"field": "f-submit", "text": str(webform.texts().t("already_submitted", lang_of(request)))}]
+        return await _check_page(request, user, check, errors, {}, status=409)
+    if not (user.draft and user.draft.get("check") == check.id):  # resumed from "My checks" in a new session
+        draft = webform.new_draft()
+        draft.update(started=True, check=check.id, proposal=orjson.loads(check.proposal_json))
+        await asyncio.to_thread(save_draft, db_of(request), user.session, draft)
+    return see_other("/apply/check")
+
+
 @route(router, "/checks/{check_id}/replay", methods=("POST",))
 async def replay_post(request: Request, check_id: str) -> Response:
     user = await need(request, Role.applicant, Role.assessor)
@@ -185,14 +224,3 @@ async def replay_post(request: Request, check_id: str) -> Response:
     except receipts.SnapshotError:
         report = {"missing": True}
     return render(request, "replay.html", user, check=check, report=report)
-
-
-@route(router, "/checks/{check_id}/receipt")
-async def receipt_page(request: Request, check_id: str) -> Response:
-    user = await need(request, Role.applicant, Role.assessor)
-    check = await readable_check(request, user, check_id)
-    db = db_of(request)
-    state = await asyncio.to_thread(reviews.state, db, check)
-    receipt = await asyncio.to_thread(receipts.receipt, db, check, state["outcome"])
-    return render(request, "receipt.html", user, check=check, verdict=check.verdict, receipt=receipt,
-                  state=state)

@@ -48,7 +48,7 @@ async def audit_log_page(request: Request) -> Response:
     user = await need(request, Role.assessor, Role.admin)
     q = request.query_params
     subject = (q.get("subject") or "").strip()[:100] or None
-    action = (q.get("action") or "").strip()[:50] or None
+    action = q.get("action") if q.get("action") in audit.ACTIONS else None
     try:
         before = int(q.get("before") or 0) or None
     except ValueError:
@@ -56,10 +56,10 @@ async def audit_log_page(request: Request) -> Response:
     if before is not None and not 0 < before <= MAX_SEQ:
         before = None
     items, nxt = await asyncio.to_thread(audit.audit_page, db_of(request), subject=subject, action=action,
-                                         before=before, limit=50)
+                                         before=before, limit=50, titles=True)
     older = None
     if nxt:
         older = "/audit?" + urlencode({k: v for k, v in (("subject", subject), ("action", action),
                                                          ("before", nxt)) if v})
     return render(request, "audit.html", user, items=items, subject=subject or "", action=action or "",
-                  older=older)
+                  actions=audit.ACTIONS, older=older)

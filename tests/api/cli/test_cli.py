@@ -49,7 +49,7 @@ def test_check_json_follows_the_verdict_schema(capsys):
 
 def test_check_in_dutch(capsys):
     code, out, _ = run(capsys, "check", str(EXAMPLE), "--lang", "nl")
-    assert code == 0 and out.startswith("Oordeel: VOORWAARDELIJK")
+    assert code == 0 and out.startswith("Oordeel: ONDER VOORWAARDEN")
     assert "geen juridisch advies" in out
 
 

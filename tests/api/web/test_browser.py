@@ -74,7 +74,10 @@ def answer_questions(page: Page, answers: dict[str, str], shots: str | None = No
             choose(page, "answer", "number")
         else:
             choose(page, "answer", value)
+        said_last = re.search(r"the last question|de laatste vraag", page.locator("#progress").inner_text())
         page.click("form[action^='/apply/q/'] button[type=submit]")
+        if said_last:  # a page that says it is the last one is the last one
+            expect(page).to_have_url(re.compile(r"/apply/check$"))
     expect(page).to_have_url(re.compile(r"/apply/check$"))
     return asked
 
@@ -93,7 +96,8 @@ def test_an_applicant_finds_a_reproductive_germline_proposal_prohibited_and_read
 
     # Only the question that can still change the verdict is asked; leaving it empty is an error that links to it.
     expect(page).to_have_url(re.compile(r"/apply/q/human.pregnancy_intended$"))
-    expect(page.locator("legend")).to_contain_text("Will a pregnancy be established")
+    expect(page.locator("legend h1")).to_contain_text("Will a pregnancy be established")  # the page's heading
+    expect(page.locator("a.back")).to_have_attribute("href", "/apply/involves")  # back: the page before
     expect(page.locator("label[for='f-human-pregnancy-intended-unknown']")).to_have_text("I don't know")
     page.click("form[action^='/apply/q/'] button[type=submit]")
     summary = page.locator(".error-summary")
@@ -109,7 +113,7 @@ def test_an_applicant_finds_a_reproductive_germline_proposal_prohibited_and_read
     assert asked == ["human.pregnancy_intended"]
     expect(page.locator("#answer-f-human-pregnancy-intended")).to_contain_text("Pregnancy intendedYes")
     shot(page, "applicant-5-check-answers")
-    page.click("form[action='/apply/submit'] button")
+    page.click("form[action='/apply/result'] button")
 
     expect(page).to_have_url(re.compile(r"/checks/[0-9a-f-]{36}$"))
     verdict = page.locator("#verdict")
@@ -120,8 +124,16 @@ def test_an_applicant_finds_a_reproductive_germline_proposal_prohibited_and_read
     expect(grounds.first).to_contain_text("art. 24 onder g")
     link = grounds.first.locator("a[href*='wetten.overheid.nl']").first
     assert link.get_attribute("href", timeout=5000).startswith("https://wetten.overheid.nl/BWBR0013797")
-    expect(page.locator("main")).to_contain_text("Waiting for review.")
+    # the result is private first: nothing went to the permit office yet
+    expect(page.locator("#private")).to_contain_text("Only you can see this result")
+    expect(page.locator("main")).not_to_contain_text("Waiting for review.")
+    expect(page.locator(".rule-id")).to_have_count(0)  # no rule ids for applicants
     shot(page, "applicant-6-result-prohibited")
+    page.click("#f-submit")
+    expect(page.locator("#submitted")).to_contain_text("Your check has been submitted")
+    expect(page.locator("main")).to_contain_text("Waiting for review.")
+    expect(page.locator("#private")).to_have_count(0)
+    shot(page, "applicant-7-submitted")
 
 
 def test_an_applicant_gets_a_conditional_verdict_in_dutch_with_a_checklist_and_a_receipt(page: Page,
@@ -138,7 +150,7 @@ def test_an_applicant_gets_a_conditional_verdict_in_dutch_with_a_checklist_and_a
     assert "animal.project_licence" in asked and "gmo.permit" in asked
     assert "human.pregnancy_intended" not in asked  # no embryos: never asked
     shot(page, "applicant-nl-5-check-answers")
-    page.click("form[action='/apply/submit'] button")
+    page.click("form[action='/apply/result'] button")
 
     expect(page.locator("#verdict")).to_contain_text("Onder voorwaarden")
     checklist = page.locator("#conditions + ul.checklist li")

@@ -70,7 +70,7 @@ def forms(site: Site) -> list[tuple[str, str]]:
     asked = site.check_of_a(information_requested=True)
     fact = next(f for f in sorted(ans.facts()) if ans.answerable(f))
     return [("applicant A", p) for p in ("/apply", "/apply/about", "/apply/involves", f"/apply/q/{quote(fact)}",
-                                         "/apply/rest-unknown", "/apply/submit", f"/checks/{asked}/answers",
+                                         "/apply/rest-unknown", "/apply/result", f"/checks/{asked}/answers",
                                          f"/checks/{check}/replay", "/logout")] + \
            [("assessor", f"/checks/{check}/review"), ("assessor", f"/checks/{asked}/review")]
 

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from starlette.routing import Mount, Route
 
 from biotoets.api.documents import answers as ans
@@ -93,6 +94,13 @@ class Site:
             return visit
         return self.sign_in(self.keys[visitor])
 
+    def draft_of_a(self) -> str:
+        """A new check of applicant A that is still their private draft (as the web form leaves it)."""
+        check_id = self.check_of_a()
+        with self.db.write() as conn:
+            conn.execute(update(dbm.Check).where(dbm.Check.id == check_id).values(status="draft"))
+        return check_id
+
     def check_of_a(self, *, information_requested: bool = False) -> str:
         """A new check of applicant A, sent back by the assessor with a question if asked."""
         bearer = {"Authorization": f"Bearer {self.keys['applicant A']}"}
@@ -129,9 +137,10 @@ def with_draft(request: Request) -> Request:
     return make
 
 
-def on_check(method: str, path: str, information_requested: bool = False, **data: str) -> Request:
+def on_check(method: str, path: str, information_requested: bool = False, draft: bool = False,
+             **data: str) -> Request:
     def make(site: Site, v: Visit) -> tuple[str, str, dict[str, str] | None]:
-        check_id = site.check_of_a(information_requested=information_requested)
+        check_id = site.draft_of_a() if draft else site.check_of_a(information_requested=information_requested)
         site.checks.append(check_id)
         return method, path.format(check_id=check_id), ({"csrf": v.csrf, **data} if method == "POST" else None)
     return make
@@ -164,7 +173,7 @@ MATRIX: dict[tuple[str, str], tuple[Request, dict[str, Any]]] = {
     ("POST", "/apply/rest-unknown"): (with_draft(post("/apply/rest-unknown")),
                                       expect("->/apply/check", "->/apply/check", 403, 403)),
     ("GET", "/apply/check"): (with_draft(get("/apply/check")), APPLICANTS_ONLY),
-    ("POST", "/apply/submit"): (with_draft(post("/apply/submit")), expect("->/checks/", "->/checks/", 403, 403)),
+    ("POST", "/apply/result"): (with_draft(post("/apply/result")), expect("->/checks/", "->/checks/", 403, 403)),
     ("GET", "/checks"): (get("/checks"), expect(200, 200, "->/queue", 403)),
     ("GET", "/checks/{check_id}"): (on_check("GET", "/checks/{check_id}"), expect(200, 404, 200, 403)),
     ("POST", "/checks/{check_id}/review"): (on_check("POST", "/checks/{check_id}/review", decision="start_review"),
@@ -172,10 +181,17 @@ MATRIX: dict[tuple[str, str], tuple[Request, dict[str, Any]]] = {
     ("POST", "/checks/{check_id}/answers"): (
         on_check("POST", "/checks/{check_id}/answers", information_requested=True,
                  **{"human.pregnancy_intended:answer": "no"}), expect("->/checks/", 404, 403, 403)),
+    # a draft: its owner's alone, until they submit it -- an assessor is told it does not exist
+    ("POST", "/checks/{check_id}/submit"): (on_check("POST", "/checks/{check_id}/submit", draft=True),
+                                            expect("->/checks/", 404, 403, 403)),
+    ("POST", "/checks/{check_id}/edit"): (on_check("POST", "/checks/{check_id}/edit", draft=True),
+                                          expect("->/apply/check", 404, 403, 403)),
     ("POST", "/checks/{check_id}/replay"): (on_check("POST", "/checks/{check_id}/replay"),
                                             expect(200, 404, 200, 403)),
     ("GET", "/checks/{check_id}/receipt"): (on_check("GET", "/checks/{check_id}/receipt"),
                                             expect(200, 404, 200, 403)),
+    ("GET", "/checks/{check_id}/receipt.pdf"): (on_check("GET", "/checks/{check_id}/receipt.pdf"),
+                                                expect(200, 404, 200, 403)),
     ("GET", "/queue"): (get("/queue"), expect(403, 403, 200, 403)),
     ("GET", "/audit"): (get("/audit"), expect(403, 403, 200, 200)),
 }
@@ -272,7 +288,7 @@ def test_a_signed_in_visitor_of_one_kind_never_sees_a_check_of_another_applicant
     visit = site.visit("applicant B")
     client = site.use(visit)
     assert check_id not in client.get("/checks").text
-    for path in (f"/checks/{check_id}", f"/checks/{check_id}/receipt"):
+    for path in (f"/checks/{check_id}", f"/checks/{check_id}/receipt", f"/checks/{check_id}/receipt.pdf"):
         r = client.get(path)
         assert r.status_code == 404 and GERMLINE["title"] not in r.text
     mine = site.use(site.visit("applicant A")).get("/checks")

@@ -190,7 +190,7 @@ def test_a_form_sent_twice_at_once_stores_one_check(site: tuple[TestClient, dbm.
     for _ in range(3):  # three forms, each sent four times at once
         assert client.post("/apply", data={"csrf": csrf}).status_code == 303
         with ThreadPoolExecutor(max_workers=4) as pool:
-            answers = list(pool.map(lambda _: client.post("/apply/submit", data={"csrf": csrf}), range(4)))
+            answers = list(pool.map(lambda _: client.post("/apply/result", data={"csrf": csrf}), range(4)))
         targets = {r.headers["location"] for r in answers}
         assert {r.status_code for r in answers} == {303}
         checks_sent_to = {t for t in targets if t.startswith("/checks/")}
