@@ -23,6 +23,7 @@ SETTLED: dict[str, Any] = {
     "export": {"destination_countries": [], "dual_use_items": [], "intangible_transfer": False},
     "animal": {"involved": False}, "plant": {"involved": False}, "knowledge": {"sensitive_technology": False},
     "human": {"embryo": False, "gametes": False, "somatic_cells": False, "subjects": False},
+    "transplant": {"source": "none", "recipient": "none"},  # (where a xenotransplant is performed is an open norm)
 }
 ANIMALS: dict[str, Any] = {
     "title": "Gene-edited mice", "activity": "basic_research", "purpose": "biomedical_research",
