@@ -21,7 +21,9 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
 from . import conditions as cond
+from . import gates
 from .facts import Fact, base_facts
+from .gates import Gates
 from .yamlio import YamlError, load_yaml
 
 SEVERITY = {"allowed": 0, "conditional": 1, "prohibited": 2}
@@ -31,6 +33,8 @@ FAR_FUTURE = "9999-12-31"
 
 class RuleLoadError(Exception):
     """The rule base cannot be loaded. Says where and why."""
+
+    check: str | None = None  # the lint's name for the defect, where loading knows it (gates.GateError)
 
     def __init__(self, file: str, reason: str, rule: str | None = None, path: str = "") -> None:
         self.file, self.rule, self.path, self.reason = file, rule, path, reason
@@ -157,6 +161,7 @@ class RuleBase:
     domains: dict[str, Text]
     digest: str
     files: dict[str, bytes] = field(repr=False)
+    gates: Gates = field(default_factory=lambda: gates.Gates({}, ()), repr=False)  # questions' gates (gates.py)
 
     def derived_facts(self) -> dict[str, list[Rule]]:
         out: dict[str, list[Rule]] = {}
@@ -290,7 +295,14 @@ def build_from_documents(docs: Documents) -> RuleBase:
     sources = _sources(docs.sources)
     lists = _lists(docs.lists, sources)
     questions = {k: Text(v["nl"], v["en"]) for k, v in docs.questions["questions"].items()}
-    return build_rule_base(docs.rules, sources, lists, questions, docs.files)
+    base = build_rule_base(docs.rules, sources, lists, questions, docs.files)
+    try:
+        base.gates = gates.build_gates(docs.questions, base)
+    except gates.GateError as exc:
+        err = RuleLoadError("questions.yaml", exc.reason, exc.rule, exc.path)
+        err.check = exc.check
+        raise err from None
+    return base
 
 
 def load_rule_base(directory: Path | None = None) -> RuleBase:
