@@ -18,6 +18,7 @@ from .compiler import CompiledRuleBase, compile_rule_base
 from .conditions import Truth
 from .explain import Explainer
 from .facts import flatten
+from .gates import apply_implications
 from .host import SID, DurableHost, EngineError
 from .loader import RuleBase
 from .proposal import Proposal
@@ -111,7 +112,11 @@ class Engine:
         return Evaluation(dict(facts), statuses, derived, trace, on)
 
     def evaluate_facts(self, facts: Mapping[str, Any], on: date) -> Evaluation:
+        # Declared implications settle facts that were not given (questions.yaml); the trace shows them.
+        facts, implied = apply_implications(self.base.gates, facts)
         result = self.fire(facts, on)
+        result.trace[:0] = [{"ruleset": "implications", "fired": f"{i['fact']}={i['value']}", "rule": i["implication"],
+                             "form": "implied"} for i in implied]
         if self.check_reference:
             ref_status, ref_derived = reference.rule_statuses(self.base, facts, on)
             if ref_status != result.statuses or ref_derived != result.derived:

@@ -97,7 +97,7 @@ def apply_implications(gates: Gates, facts: Mapping[str, Any]) -> tuple[dict[str
     return out, applied
 
 
-def _consistent(gates: Gates, facts: Mapping[str, Any]) -> bool:
+def consistent(gates: Gates, facts: Mapping[str, Any]) -> bool:
     """No implication that holds wants another value for a fact that was given."""
     for imp in gates.implications:
         if cond.kleene(imp.when, facts) is True:
@@ -145,12 +145,12 @@ def _build_gates(doc: Mapping[str, Any], base: RuleBase) -> Gates:
         for name, value in raw["then"].items():
             fact = base.facts.get(name)
             if fact is None or fact.derived:
-                raise GateError("gate-reference", f"implication {raw['id']!r} sets {name!r}, which is not a "
+                raise GateError("bad-implication", f"implication {raw['id']!r} sets {name!r}, which is not a "
                                 "proposal fact", None, f"{path}/then/{name}")
             ok = (isinstance(value, list) and fact.kind == "set" and all(fact.accepts(v) for v in value)) \
                 or (not isinstance(value, list) and fact.kind != "set" and fact.accepts(value))
             if not ok:
-                raise GateError("gate-reference", f"implication {raw['id']!r} sets {name!r} to {value!r}, "
+                raise GateError("bad-implication", f"implication {raw['id']!r} sets {name!r} to {value!r}, "
                                 f"which is not a possible value ({fact.kind})", None, f"{path}/then/{name}")
             then.append((name, tuple(value) if isinstance(value, list) else value))
         implications.append(Implication(raw["id"], when, tuple(then), dict(raw["because"])))
@@ -186,7 +186,7 @@ def _check_cycles(gates: Gates) -> None:
         for dep in g.depends_on if g else ():
             if dep in trail:
                 cycle = " -> ".join(trail[trail.index(dep):] + [dep])
-                raise GateError("gate-reference", f"gates form a cycle: {cycle}", None, f"/questions/{dep}/ask_when")
+                raise GateError("gate-cycle", f"gates form a cycle: {cycle}", None, f"/questions/{dep}/ask_when")
             visit(dep, trail + [dep])
 
     for name in gates.questions:
@@ -341,7 +341,7 @@ def _counter_example(gates: Gates, base: RuleBase, fact: str, gate: cond.Node, r
     names_list = sorted(names)
     for values in itertools.product(*(domains.of(n) for n in names_list)):
         given = {n: v for n, v in zip(names_list, values, strict=True) if v is not None}
-        if not _consistent(gates, given):
+        if not consistent(gates, given):
             continue
         skipped = _with_derived(apply_implications(gates, given)[0], order, derived)
         if cond.kleene(gate, skipped) is not False:
@@ -351,7 +351,7 @@ def _counter_example(gates: Gates, base: RuleBase, fact: str, gate: cond.Node, r
         before = cond.kleene(rule.when, skipped)
         for v in domains.of(fact)[1:]:
             answered = {**given, fact: v}
-            if not _consistent(gates, answered):
+            if not consistent(gates, answered):
                 continue
             after = cond.kleene(rule.when, _with_derived(apply_implications(gates, answered)[0], order, derived))
             if after != before:
