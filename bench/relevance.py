@@ -1,9 +1,9 @@
 """How much the pre-check asks and how much noise it shows: ``.venv/bin/python -m bench.relevance``.
 
-Prints, for the README example (and the same proposal with its six gateway questions answered "no",
-``--probe FILE``), the number of questions, open norms and possible grounds; and over the whole case
-base, the mean and maximum number of questions per incomplete case (complete false or not determined)
-and the number of questions asked whose gate is closed. Counts, not timings.
+Prints, for the README example (with and without its scope answers; ``--probe FILE`` for more), the
+number of questions, open norms and possible grounds; and over the whole case base, the mean and maximum
+number of questions per incomplete case (complete false or not determined) and the number of questions
+asked whose gate is closed. Counts, not timings.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from biotoets.engine.scenarios import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 ON = date(2026, 1, 1)
+SCOPE_ANSWERS = ("animal", "gmo", "transplant", "partners", "export")  # what the README example adds to the old one
 
 
 def figures(v: dict[str, Any]) -> str:
@@ -53,7 +54,12 @@ def main() -> None:
             engines[scenario] = Engine(sbase, name=f"s-{scenario}", scenario=info)
         return engines[scenario]
 
-    for path in [ROOT / "examples" / "germline-editing.yaml", *args.probe]:
+    example = ROOT / "examples" / "germline-editing.yaml"
+    doc = parse_document(example.read_bytes(), example.name)
+    unscoped = {k: v for k, v in doc.items() if k not in SCOPE_ANSWERS}
+    print(f"{example.name} without its scope answers (the example before): "
+          f"{figures(engines[None].evaluate(Proposal.model_validate(unscoped), ON))}")
+    for path in [example, *args.probe]:
         doc = parse_document(path.read_bytes(), path.name)
         print(f"{path.name}: {figures(engines[None].evaluate(Proposal.model_validate(doc), ON))}")
     counts: list[int] = []

@@ -3,8 +3,9 @@
 Each question in ``rules/questions.yaml`` may carry a gate (``ask_when``): a condition, in the rules'
 condition language, over other facts. The question is asked only when its gate definitely holds. A
 gate is *sound* when skipping its question can never change what a rule says: wherever the gate is
-false, every rule that reads the fact has the same three-valued status whether the fact is unknown
-or has any value consistent with the implications. Loading proves this by enumerating every
+false, every rule that reads the fact (directly, or through a fact a classification rule derives from
+it) has the same three-valued status whether the fact is unknown or has any value consistent with the
+implications. Loading proves this by enumerating every
 assignment of the facts involved (each domain cut at the literals the rules and gates compare with,
 plus "unknown") and refuses a gate that fails, naming the fact, the rule and a counter-example.
 
@@ -317,7 +318,7 @@ def prove_sound(gates: Gates, base: RuleBase) -> None:
     for fact, g in sorted(gates.questions.items()):
         if g.ask_when is None or fact not in base.facts:
             continue
-        for rule in sorted(readers.get(fact, []), key=lambda r: r.id):
+        for rule in _affected(readers, fact):
             watch = [base.rules[p] for p in parents.get(rule.id, [])] if rule.effect == "allowed" else []
             found = _counter_example(gates, base, fact, g.ask_when, rule, watch, domains, order, derived)
             if found is not None:
@@ -326,6 +327,20 @@ def prove_sound(gates: Gates, base: RuleBase) -> None:
                     f"the gate of {fact!r} is not sound: rule {rule.id!r} reads {fact!r} where the gate is false, "
                     f"e.g. {found}; make the rule's condition imply the gate, or widen the gate",
                     rule.id, f"/questions/{fact}/ask_when")
+
+
+def _affected(readers: Mapping[str, list[Rule]], fact: str) -> list[Rule]:
+    """The verdict rules that read a fact, directly or through the facts classification rules derive from it."""
+    out: dict[str, Rule] = {}
+    stack, seen = [fact], {fact}
+    while stack:
+        for r in readers.get(stack.pop(), []):
+            if r.effect != "derive":
+                out[r.id] = r
+            elif r.derives not in seen:
+                seen.add(r.derives)
+                stack.append(r.derives)
+    return [out[k] for k in sorted(out)]
 
 
 def _counter_example(gates: Gates, base: RuleBase, fact: str, gate: cond.Node, rule: Rule, watch: list[Rule],
