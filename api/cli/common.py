@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 # The --lang choices (vocab.LANGS), in the order the help has always listed them.
-LANG_CHOICES: tuple[str, ...] = ("nl", "en")
-assert set(LANG_CHOICES) == set(LANGS)
+LANG_CHOICES: tuple[str, ...] = tuple(reversed(LANGS))
 
 EXIT_PROBLEMS, EXIT_INPUT, EXIT_RULES, EXIT_ENGINE = 1, 2, 3, 4
 
