@@ -17,11 +17,11 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
+from ..workflow import AUDIT_ACTIONS
 from .db import ApiKey, AuditRecord, Check, Database, Review
 
-REVIEW_ACTIONS = ("review.started", "review.confirmed", "review.overridden", "review.information_requested",
-                  "check.answered")
-ACTIONS = ("check.created", "check.reevaluated", *REVIEW_ACTIONS, "key.created", "key.role_changed", "key.revoked")
+STEP_OF = {action: step for step, action in AUDIT_ACTIONS.items()}
+ACTIONS = ("check.created", "check.reevaluated", *STEP_OF, "key.created", "key.role_changed", "key.revoked")
 
 
 @dataclass
@@ -72,7 +72,8 @@ def _read_log(db: Database, batch: int = 2000) -> _Log:
 
 def _apply(log: _Log, seq: int, action: str, subject: str, actor: str, data: dict[str, Any]) -> None:
     if action == "check.created":
-        log.checks[subject] = _CheckFacts(actor, str(data.get("verdict")))
+        # A check starts as the web form's private draft or as submitted (records from before drafts say no status).
+        log.checks[subject] = _CheckFacts(actor, str(data.get("verdict")), status=str(data.get("status", "submitted")))
         return
     if action.startswith("key."):
         if action == "key.created":
@@ -92,7 +93,7 @@ def _apply(log: _Log, seq: int, action: str, subject: str, actor: str, data: dic
         facts.verdict, facts.revision = str(data.get("verdict")), facts.revision + 1
     else:
         facts.status = str(data.get("to"))
-        decision = "answer" if action == "check.answered" else str(data.get("decision"))
+        decision = STEP_OF[action]  # the review step each action records (workflow.AUDIT_ACTIONS)
         log.reviews[_review_key(subject, decision, actor, facts.status)] += 1
 
 

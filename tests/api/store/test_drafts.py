@@ -13,6 +13,7 @@ from biotoets.api import workflow
 from biotoets.api.faults import CheckNotFound
 from biotoets.api.store import checks, reviews
 from biotoets.api.store import keys as auth
+from biotoets.api.store.crosscheck import crosscheck
 from biotoets.api.store.keys import Principal
 
 from ..conftest import Api
@@ -60,6 +61,8 @@ def test_a_draft_is_seen_by_its_owner_only_until_it_is_submitted(api: Api, appli
         reviews.submit(api.db, check.id, principal(api, applicant_key))
     steps = reviews.state(api.db, checks.readable(api.db, check.id, assessor))["reviews"]
     assert [(s["decision"], s["from_status"], s["to_status"]) for s in steps] == [("submit", "draft", "submitted")]
+    # The audit log tells the same story as the tables: created as a draft, then submitted.
+    assert [p for p in crosscheck(api.db) if check.id in p] == []
 
 
 def test_changed_answers_on_a_draft_are_its_next_revision_under_the_same_case_number(
