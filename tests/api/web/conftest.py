@@ -12,7 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page
+
+from biotoets.api.http.app import create_app
+from biotoets.api.settings import Settings
+from biotoets.api.store import db as dbm
 
 from ...browser import chromium
 from ...reliability.server import serve
@@ -71,3 +76,15 @@ def page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dbm.Database]]:
+    """An app on a SQLite file of the module's own, in process (pages tested without a browser)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'pages.db'}"
+    with TestClient(create_app(Settings(database_url=url, key_cache_seconds=0)), follow_redirects=False) as client:
+        db = dbm.Database(url)
+        try:
+            yield client, db
+        finally:
+            db.dispose()

@@ -4,15 +4,12 @@ mapping between the engine's facts and the proposal that the form relies on."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from biotoets.api.documents import answers as ans
-from biotoets.api.http.app import create_app
-from biotoets.api.settings import Settings
 from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth
 from biotoets.api.web import form as webform
@@ -79,16 +76,6 @@ def test_the_form_asks_open_questions_in_the_questions_files_order() -> None:
     draft["unknown"] = ["gmo.use", "partners.countries"]  # "I don't know" is never asked again
     assert webform.open_questions(verdict, draft, order) == ["gmo.permit"]
 
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dbm.Database]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'pages.db'}"
-    with TestClient(create_app(Settings(database_url=url, key_cache_seconds=0)), follow_redirects=False) as client:
-        db = dbm.Database(url)
-        try:
-            yield client, db
-        finally:
-            db.dispose()
 
 
 def sign_in(client: TestClient, key: str, next_path: str = "") -> str:

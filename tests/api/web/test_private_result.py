@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -14,8 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from biotoets.api.http.app import create_app
-from biotoets.api.settings import Settings
 from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth
 from biotoets.api.web import form as webform
@@ -23,17 +20,6 @@ from biotoets.api.web.citations import cite
 
 from ..helpers import GERMLINE
 from .test_pages import sign_in
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dbm.Database]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('private') / 'pages.db'}"
-    with TestClient(create_app(Settings(database_url=url, key_cache_seconds=0)), follow_redirects=False) as client:
-        db = dbm.Database(url)
-        try:
-            yield client, db
-        finally:
-            db.dispose()
 
 
 def csrf(page: Any) -> str:
