@@ -13,7 +13,7 @@ from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth
 
 from ..helpers import GERMLINE
-from .test_private_result import as_user, site  # noqa: F401 - the module's site fixture
+from .test_private_result import as_user
 
 API = Path(__file__).resolve().parents[3] / "api"
 
