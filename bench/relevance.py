@@ -14,11 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from biotoets.api import casebase as cb
-from biotoets.api.inputs import parse_document
+from biotoets.api.analysis import casebase as cb
+from biotoets.api.documents.inputs import parse_document
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.facts import flatten
-from biotoets.engine.gates import apply_implications
+from biotoets.engine.implications import apply_implications
 from biotoets.engine.loader import load_rule_base
 from biotoets.engine.proposal import Proposal
 from biotoets.engine.scenarios import load_scenario

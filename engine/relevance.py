@@ -85,6 +85,8 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
     _merge_answered_together(base, offered)
     questions = sorted(offered.values(), key=lambda q: (TIERS.index(q["tier"]), -len(q["rules"]), q["fact"]))
     open_scope = [q["fact"] for q in questions if q["tier"] == "A"]
+    if open_scope:  # what the proposal involves comes first: its follow-ups are asked once it is known
+        questions = [q for q in questions if q["tier"] == "A"]
     listed, not_assessed = _collapse(base, gates, possible, {r.id for r in definite}, refusing, known,
                                      unknown_inputs)
     reason = None
