@@ -21,6 +21,7 @@ from urllib.parse import quote
 import yaml
 
 from ..documents import answers as ans
+from ..documents import items as words
 from ..vocab import EFFECTS
 
 UNKNOWN = "unknown"
@@ -32,6 +33,7 @@ class WebText:
     values: dict[str, dict[str, dict[str, str]]]
     facts: dict[str, dict[str, str]]
     start: dict[str, Any]
+    audit: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     def t(self, key: str, lang: str) -> Any:
         entry = self.ui.get(key)
@@ -46,7 +48,7 @@ def texts() -> WebText:
     values = dict(raw["values"])
     for fact, set_name in raw["fact_value_sets"].items():
         values[fact] = raw["value_sets"][set_name]
-    return WebText(raw["ui"], values, raw["facts"], raw["start"])
+    return WebText(raw["ui"], values, raw["facts"], raw["start"], raw["audit"])
 
 
 def fact_label(fact: str, lang: str) -> str:
@@ -62,6 +64,8 @@ def value_label(fact: str, value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return str(tx.t("yes" if value else "no", lang))
     if isinstance(value, list):
+        if fact == "export.items":
+            return "; ".join(words.with_codes(v, lang) for v in value) if value else str(tx.t("none", lang))
         return ", ".join(str(v) for v in value) if value else str(tx.t("none", lang))
     labels = tx.values.get(fact, {})
     if isinstance(value, str) and value in labels:
