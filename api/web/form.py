@@ -25,6 +25,15 @@ from ..documents import items as words
 from ..vocab import EFFECTS
 
 UNKNOWN = "unknown"
+# Facts the form asks in other words: the Annex I codes of the items are asked as the items in words (the tool
+# knows the codes; the rules read either).
+ASKED_IN_WORDS = {"export.dual_use_items": "export.items"}
+
+
+def asked_as(fact: str) -> str:
+    """The fact whose question the form asks for ``fact``."""
+    own = ans.asked_as(fact)
+    return ASKED_IN_WORDS.get(own, own)
 
 
 @dataclass(frozen=True)
@@ -77,8 +86,9 @@ def value_label(fact: str, value: Any, lang: str) -> str:
 @dataclass(frozen=True)
 class Widget:
     fact: str
-    kind: str  # bool | enum | int | codes
+    kind: str  # bool | enum | int | codes | items
     options: tuple[tuple[str, str], ...] = ()
+    hints: tuple[str, ...] = ()  # items: the examples under each option
     minimum: int | None = None
     maximum: int | None = None
     codes: str = ""  # country | annex
@@ -92,6 +102,10 @@ def widget(fact: str, lang: str) -> Widget:
         return Widget(fact, "enum", tuple((v, value_label(fact, v, lang)) for v in f.values))
     if f.kind == "int":
         return Widget(fact, "int", minimum=f.minimum, maximum=f.maximum)
+    if fact == "export.items":
+        entries = list(words.item_words().values())
+        return Widget(fact, "items", tuple((e.item, words.with_codes(e.item, lang)) for e in entries),
+                      hints=tuple(e.examples[lang] for e in entries))
     return Widget(fact, "codes", codes="annex" if fact == "export.dual_use_items" else "country")
 
 
@@ -123,7 +137,7 @@ def read_answer(fact: str, form: Mapping[str, Sequence[str]], lang: str, prefix:
     w = widget(fact, lang)
     choice = one("answer")
     raw = {"answer": choice}
-    if choice == UNKNOWN:
+    if choice == UNKNOWN and w.kind != "items":
         return Read(fact, known=False, raw=raw)
     if w.kind == "bool":
         if choice not in ("yes", "no"):
@@ -147,6 +161,14 @@ def read_answer(fact: str, form: Mapping[str, Sequence[str]], lang: str, prefix:
         if w.maximum is not None and number > w.maximum:
             return Read(fact, error=f"{tx.t('number_too_large', lang)} {w.maximum}", raw=raw)
         return Read(fact, True, number, raw=raw)
+    if w.kind == "items":
+        ticked = [v for v in form.get(prefix + "item") or [] if v in {o for o, _ in w.options}]
+        raw["items"] = ",".join(ticked)
+        if ticked:  # ticked items say more than a stray 'I don't know'
+            return Read(fact, True, [o for o, _ in w.options if o in ticked], raw=raw)
+        if choice == UNKNOWN:
+            return Read(fact, known=False, raw=raw)
+        return Read(fact, error=str(tx.t("items_missing", lang)), raw=raw)
     # codes
     text = one("codes")
     raw["codes"] = text
@@ -186,6 +208,8 @@ def raw_of(fact: str, known: Mapping[str, Any], unknown: Sequence[str]) -> dict[
         return {"answer": str(value)}
     if kind == "int":
         return {"answer": "number", "number": str(value)}
+    if fact == "export.items":
+        return {"answer": "list", "items": ",".join(value)}
     return {"answer": "list" if value else "none", "codes": ", ".join(value)}
 
 
@@ -236,7 +260,7 @@ def open_questions(verdict: Mapping[str, Any], draft: Mapping[str, Any], order: 
     rank = {f: i for i, f in enumerate(order)}
     out: dict[str, None] = {}
     for q in verdict["questions"]:
-        fact = ans.asked_as(q["fact"])
+        fact = asked_as(q["fact"])
         if fact in skip or fact not in ans.facts() or fact in have:
             continue
         if fact in ans.PARTNER_FLAGS and not draft["proposal"].get("partners"):
@@ -252,7 +276,7 @@ def question_help(verdict: Mapping[str, Any], fact: str) -> dict[str, Any] | Non
     lead = None
     rule_ids: list[str] = []
     for q in verdict["questions"]:
-        if ans.asked_as(q["fact"]) == fact:
+        if asked_as(q["fact"]) == fact:
             if lead is None or EFFECTS.index(q["could_lead_to"]) > EFFECTS.index(lead):
                 lead = q["could_lead_to"]
             rule_ids += [r for r in q["rules"] if r not in rule_ids]

@@ -213,7 +213,7 @@ def render_text(request: Request, template: str, user: WebUser | None, **ctx: An
         audit_details=lambda data, skip=("check",): audit_details(data, lang, skip),
         audit_action=lambda a: _audit_action(a, lang), summary_text=lambda v: summary_text(v, lang),
         domains=lambda ds: ", ".join(_domain(request, d, lang) for d in ds),
-        ground_title=lambda g: _ground_title(g, lang),
+        shown_questions=_shown_questions, ground_title=lambda g: _ground_title(g, lang),
         disclaimer=DISCLAIMER.get(lang), request_return=request.query_params.get("return", ""),
         request_done=request.query_params.get("done", ""), **ctx)
 
@@ -234,6 +234,14 @@ def _ground_title(ground: Mapping[str, Any], lang: str) -> str:
     if ground["rule"] == "_checked":
         return str(webform.texts().t("grounds_none", lang))
     return str(ground["title"][lang])
+
+
+def _shown_questions(verdict: Mapping[str, Any]) -> list[Any]:
+    """The verdict's open questions as the form asks them: a question the form asks in other words (the items'
+    codes, asked as the items in words) once, not twice."""
+    facts = {q["fact"] for q in verdict["questions"]}
+    return [q for q in verdict["questions"]
+            if q["fact"] not in webform.ASKED_IN_WORDS or webform.ASKED_IN_WORDS[q["fact"]] not in facts]
 
 
 def _audit_action(action: str, lang: str) -> str:
