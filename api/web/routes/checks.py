@@ -96,7 +96,8 @@ async def _check_page(request: Request, user: WebUser, check: StoredCheck, error
             earlier = await asyncio.to_thread(reviews.earlier_proposals, db, check.id)
             ctx["history"] = history.diffs(lang, state["revisions"], earlier, orjson.loads(check.proposal_json),
                                            check.revision, verdict["verdict"], order)
-        trail, _ = await asyncio.to_thread(audit.audit_page, db, subject=check.id, limit=100)
+        trail, _ = await asyncio.to_thread(audit.audit_page, db, subject=check.id, limit=100,
+                                           reader=user.principal.key_id)
         ctx["trail"] = trail
         ctx["owner_name"] = await asyncio.to_thread(key_name, db, check.owner)
         return render(request, "review.html", user, status=status, **ctx)

@@ -141,6 +141,7 @@ def test_the_applicant_pages_are_dutch(nl: tuple[TestClient, dbm.Database]) -> N
     dutch(client, check)
     dutch(client, "/checks")
     dutch(client, f"{check}/receipt")
+    dutch(client, f"/audit?subject={check.removeprefix('/checks/')}")  # the applicant's own records
     client.post(f"{check}/submit", data={"csrf": token})
     dutch(client, f"{check}?done=submitted")
     r = client.post(f"{check}/submit", data={"csrf": token})  # twice: already submitted
