@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import jinja2
+import yaml
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -166,6 +167,18 @@ async def posted(request: Request, user: WebUser) -> dict[str, list[str]]:
     if not same_token(first(form, "csrf"), user.csrf):
         raise PageError(403, "forbidden_title", "session_expired")
     return form
+
+
+def help_of(request: Request) -> dict[str, dict[str, str]]:
+    """Help on the questions that need a legal distinction: ``help_nl``/``help_en`` of rules/questions.yaml, read
+    from the rule base's own copy of the file (the engine keeps only the question texts), once per app."""
+    cached: dict[str, dict[str, str]] | None = getattr(request.app.state, "web_help", None)
+    if cached is None:
+        doc = yaml.safe_load(base_of(request).files["questions.yaml"])
+        cached = {fact: {"nl": q["help_nl"], "en": q["help_en"]} for fact, q in doc["questions"].items()
+                  if "help_nl" in q and "help_en" in q}
+        request.app.state.web_help = cached
+    return cached
 
 
 def questions_of(request: Request) -> dict[str, Any]:
