@@ -4,13 +4,19 @@ codes on 'check your answers' and the result."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, expect
 
 from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth
 
+from ...browser import screenshot_path
+from .conftest import Server
+from .test_accessibility import AXE, OVERFLOW, RUN
+from .test_browser import choose, fill_start, sign_in
 from .test_private_result import as_user
 
 NO_MATERIAL = {f"{f}:answer": "no" for f in ("human.embryo", "human.gametes", "human.somatic_cells", "human.subjects",
@@ -77,3 +83,39 @@ def test_the_items_question_is_dutch_and_shows_an_answer_again(site: tuple[TestC
     # 'I don't know' keeps the fact unknown
     client.post("/apply/q/export.items", data={"csrf": token, "answer": "unknown"})
     assert "Weet ik niet" in client.get("/apply/check").text
+
+
+def test_in_a_browser_the_items_are_ticked_by_their_words_and_the_page_passes_axe_at_phone_width(
+        browser: Browser, server: Server) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="nl-NL", bypass_csp=True)
+    page = context.new_page()
+    try:
+        sign_in(page, server, server.applicant_key, then="/apply", lang="nl")
+        fill_start(page, "Toxine naar een partner", {"activity": "collaboration", "purpose": "biomedical_research",
+                                                     "technique": "none"},
+                   {"human.embryo": "no", "human.gametes": "no", "human.somatic_cells": "no", "human.subjects": "no",
+                    "animal.involved": "no", "plant.involved": "no", "gmo.use": "none"},
+                   {"partners": "no", "abroad": "yes"})
+        asked = []
+        while "/apply/q/export.items" not in page.url:
+            assert "/apply/q/" in page.url, page.url
+            asked.append(page.url)
+            choose(page, "answer", "unknown")
+            page.click("form[action^='/apply/q/'] button[type=submit]")
+        assert not [u for u in asked if "dual_use_items" in u]
+        expect(page.locator("h1")).to_have_text("Wat gaat er naar de partner of bestemming? Kies alles wat van "
+                                                "toepassing is.")
+        page.get_by_label("Een toxine van de lijst, of een subeenheid ervan (1C351.d)").check()
+        page.get_by_label(re.compile(r"^Apparatuur voor biologisch materiaal")).check()
+        page.add_script_tag(path=str(AXE))
+        found = [v for v in page.evaluate(RUN) if v["impact"] in ("serious", "critical")]
+        assert not found, found
+        assert page.evaluate(OVERFLOW) == []
+        page.screenshot(path=str(screenshot_path("web-items-in-words-390")), full_page=True)
+        page.click("form[action^='/apply/q/'] button[type=submit]")
+        page.click("form[action='/apply/rest-unknown'] button[type=submit]")
+        expect(page).to_have_url(re.compile(r"/apply/check$"))
+        expect(page.locator("main")).to_contain_text("Een toxine van de lijst, of een subeenheid ervan (1C351.d)")
+        expect(page.locator("main")).to_contain_text("2B352.b")
+    finally:
+        context.close()
