@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any
 
 from biotoets.engine.facts import Fact, answered_by, base_facts, flatten
-from biotoets.engine.proposal import ANNEX_CODE_PATTERN, Proposal
+from biotoets.engine.proposal import ANNEX_CODE_PATTERN, DualUseItem, Proposal
 
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 ANNEX_CODE = re.compile(ANNEX_CODE_PATTERN)
@@ -83,6 +83,12 @@ def coerce(fact: str, value: Any) -> Any:
         raise AnswerError(fact, "must be a list of codes ([] for none, null: I don't know)")
     if len(value) > 100:
         raise AnswerError(fact, "has too many entries: at most 100")
+    if fact == "export.items":  # items in words (documents/items.py maps them onto Annex I codes)
+        words = [i.value for i in DualUseItem]
+        bad = [v for v in value if v not in words]
+        if bad:
+            raise AnswerError(fact, f"must be items in words ({', '.join(words)}); not: {', '.join(bad[:5])}")
+        return [w for w in words if w in value]
     pattern = ANNEX_CODE if fact == "export.dual_use_items" else COUNTRY
     bad = [v for v in value if not pattern.match(v)]
     if bad:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from biotoets.engine import conditions as cond
-from biotoets.engine.model import Rule, RuleBase
+from biotoets.engine.model import EFFECTS, Rule, RuleBase
 
-EFFECTS = ("allowed", "conditional", "prohibited")
+from .items import codes_of
+
 LABELS = {
     "en": {
         "verdict": "Verdict", "could_become": "could become", "could_fall_to": "could fall to",
@@ -66,7 +67,9 @@ def _cite(c: dict[str, Any], lang: str) -> str:
     return line
 
 
-def _value(v: Any) -> str:
+def _value(v: Any, fact: str = "") -> str:
+    if fact == "export.items" and isinstance(v, list):  # items in words, with the Annex I codes they map to
+        return "[" + ", ".join(f"{i} ({', '.join(codes_of([i]))})" if codes_of([i]) else i for i in v) + "]"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, list):
@@ -100,7 +103,7 @@ def verdict_text(v: dict[str, Any], lang: str = "en") -> str:
             out.append(f"  [{eff}] {g['title'][lang]}  ({g['rule']})")
             for c in g["citations"]:
                 out.append(f"      {_cite(c, lang)}")
-            facts = ", ".join(f"{k}={_value(val)}" for k, val in g["facts"].items())
+            facts = ", ".join(f"{k}={_value(val, k)}" for k, val in g["facts"].items())
             out.append(f"      {L['facts']}: {facts}")
     if v["defeated"]:
         out += ["", L["defeated"] + ":"]

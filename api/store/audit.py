@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from .db import GENESIS_HASH, ApiKey, AuditHead, AuditRecord, Check, Database, as_utc, utcnow
@@ -136,15 +136,25 @@ ACTIONS = ("check.created", "check.submitted", "check.reevaluated", "check.answe
 
 
 def audit_page(db: Database, *, subject: str | None = None, action: str | None = None, before: int | None = None,
-               limit: int = 50, titles: bool = False) -> tuple[list[dict[str, Any]], int | None]:
-    """Audit records, newest first (reading only: nothing in the API or the pages changes the log). ``titles``:
-    each record about a submitted check also carries the check's title (a draft's stays its owner's)."""
+               limit: int = 50, titles: bool = False, reader: str | None = None,
+               own_only: bool = False) -> tuple[list[dict[str, Any]], int | None]:
+    """Audit records, newest first (reading only: nothing in the API or the pages changes the log).
+
+    ``reader`` (a key id): the records about a check are read under the rule of ``checks.may_read`` -- a draft
+    is its owner's alone, so the records about someone else's draft (its creation, its evaluations) are left
+    out until it is submitted; from then on its whole history shows, its creation as a draft included.
+    ``own_only``: only the records about the reader's own checks (an applicant's view). ``titles``: each record
+    about a check the reader may read also carries the check's title."""
     q = select(AuditRecord.seq, AuditRecord.at, AuditRecord.actor, AuditRecord.action, AuditRecord.subject,
-               AuditRecord.payload, AuditRecord.prev_hash, AuditRecord.hash, ApiKey.name).join(
-        ApiKey, ApiKey.id == AuditRecord.actor, isouter=True)
-    if titles:
-        q = q.add_columns(Check.title.label("check_title")).join(
-            Check, (Check.id == AuditRecord.subject) & (Check.status != "draft"), isouter=True)
+               AuditRecord.payload, AuditRecord.prev_hash, AuditRecord.hash, ApiKey.name,
+               Check.title.label("check_title"), Check.status.label("check_status"),
+               Check.owner.label("check_owner")).join(
+        ApiKey, ApiKey.id == AuditRecord.actor, isouter=True).join(
+        Check, Check.id == AuditRecord.subject, isouter=True)
+    if own_only:
+        q = q.where(Check.owner == reader)
+    elif reader is not None:
+        q = q.where(or_(Check.id.is_(None), Check.status != "draft", Check.owner == reader))
     if subject:
         q = q.where(AuditRecord.subject == subject)
     if action:
@@ -155,9 +165,13 @@ def audit_page(db: Database, *, subject: str | None = None, action: str | None =
         rows = conn.execute(q.order_by(AuditRecord.seq.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
+
+    def title(r: Any) -> str | None:
+        return r.check_title if r.check_status != "draft" or (reader and r.check_owner == reader) else None
+
     items = [{"seq": r.seq, "at": as_utc(r.at).isoformat(), "actor": r.actor, "actor_name": r.name,
               "action": r.action, "subject": r.subject, "data": orjson.loads(r.payload).get("data", {}),
-              "prev_hash": r.prev_hash, "hash": r.hash, **({"title": r.check_title} if titles else {})}
+              "prev_hash": r.prev_hash, "hash": r.hash, **({"title": title(r)} if titles else {})}
              for r in rows]
     return items, (rows[-1].seq if more and rows else None)
 

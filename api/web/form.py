@@ -25,9 +25,19 @@ from biotoets.engine.implications import apply_implications
 from biotoets.engine.model import Gates
 
 from ..documents import answers as ans
+from ..documents import items as words
 from ..vocab import EFFECTS
 
 UNKNOWN = "unknown"
+# Facts the form asks in other words: the Annex I codes of the items are asked as the items in words (the tool
+# knows the codes; the rules read either).
+ASKED_IN_WORDS = {"export.dual_use_items": "export.items"}
+
+
+def asked_as(fact: str) -> str:
+    """The fact whose question the form asks for ``fact``."""
+    own = ans.asked_as(fact)
+    return ASKED_IN_WORDS.get(own, own)
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,7 @@ class WebText:
     values: dict[str, dict[str, dict[str, str]]]
     facts: dict[str, dict[str, str]]
     start: dict[str, Any]
+    audit: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     def t(self, key: str, lang: str) -> Any:
         entry = self.ui.get(key)
@@ -50,7 +61,7 @@ def texts() -> WebText:
     values = dict(raw["values"])
     for fact, set_name in raw["fact_value_sets"].items():
         values[fact] = raw["value_sets"][set_name]
-    return WebText(raw["ui"], values, raw["facts"], raw["start"])
+    return WebText(raw["ui"], values, raw["facts"], raw["start"], raw["audit"])
 
 
 def fact_label(fact: str, lang: str) -> str:
@@ -66,6 +77,8 @@ def value_label(fact: str, value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return str(tx.t("yes" if value else "no", lang))
     if isinstance(value, list):
+        if fact == "export.items":
+            return "; ".join(words.with_codes(v, lang) for v in value) if value else str(tx.t("none", lang))
         return ", ".join(str(v) for v in value) if value else str(tx.t("none", lang))
     labels = tx.values.get(fact, {})
     if isinstance(value, str) and value in labels:
@@ -77,8 +90,9 @@ def value_label(fact: str, value: Any, lang: str) -> str:
 @dataclass(frozen=True)
 class Widget:
     fact: str
-    kind: str  # bool | enum | int | codes
+    kind: str  # bool | enum | int | codes | items
     options: tuple[tuple[str, str], ...] = ()
+    hints: tuple[str, ...] = ()  # items: the examples under each option
     minimum: int | None = None
     maximum: int | None = None
     codes: str = ""  # country | annex
@@ -92,6 +106,10 @@ def widget(fact: str, lang: str) -> Widget:
         return Widget(fact, "enum", tuple((v, value_label(fact, v, lang)) for v in f.values))
     if f.kind == "int":
         return Widget(fact, "int", minimum=f.minimum, maximum=f.maximum)
+    if fact == "export.items":
+        entries = list(words.item_words().values())
+        return Widget(fact, "items", tuple((e.item, words.with_codes(e.item, lang)) for e in entries),
+                      hints=tuple(e.examples[lang] for e in entries))
     return Widget(fact, "codes", codes="annex" if fact == "export.dual_use_items" else "country")
 
 
@@ -123,7 +141,7 @@ def read_answer(fact: str, form: Mapping[str, Sequence[str]], lang: str, prefix:
     w = widget(fact, lang)
     choice = one("answer")
     raw = {"answer": choice}
-    if choice == UNKNOWN:
+    if choice == UNKNOWN and w.kind != "items":
         return Read(fact, known=False, raw=raw)
     if w.kind == "bool":
         if choice not in ("yes", "no"):
@@ -147,6 +165,14 @@ def read_answer(fact: str, form: Mapping[str, Sequence[str]], lang: str, prefix:
         if w.maximum is not None and number > w.maximum:
             return Read(fact, error=f"{tx.t('number_too_large', lang)} {w.maximum}", raw=raw)
         return Read(fact, True, number, raw=raw)
+    if w.kind == "items":
+        ticked = [v for v in form.get(prefix + "item") or [] if v in {o for o, _ in w.options}]
+        raw["items"] = ",".join(ticked)
+        if ticked:  # ticked items say more than a stray 'I don't know'
+            return Read(fact, True, [o for o, _ in w.options if o in ticked], raw=raw)
+        if choice == UNKNOWN:
+            return Read(fact, known=False, raw=raw)
+        return Read(fact, error=str(tx.t("items_missing", lang)), raw=raw)
     # codes
     text = one("codes")
     raw["codes"] = text
@@ -186,6 +212,8 @@ def raw_of(fact: str, known: Mapping[str, Any], unknown: Sequence[str]) -> dict[
         return {"answer": str(value)}
     if kind == "int":
         return {"answer": "number", "number": str(value)}
+    if fact == "export.items":
+        return {"answer": "list", "items": ",".join(value)}
     return {"answer": "list" if value else "none", "codes": ", ".join(value)}
 
 
@@ -257,7 +285,7 @@ def open_questions(verdict: Mapping[str, Any], draft: Mapping[str, Any]) -> list
     have = known(draft)
     out: dict[str, None] = {}
     for q in verdict["questions"]:
-        fact = ans.asked_as(q["fact"])
+        fact = asked_as(q["fact"])
         if fact in skip or fact not in ans.facts() or fact in have:
             continue
         if fact in ans.PARTNER_FLAGS and not draft["proposal"].get("partners"):
@@ -273,7 +301,7 @@ def question_help(verdict: Mapping[str, Any], fact: str) -> dict[str, Any] | Non
     lead = None
     rule_ids: list[str] = []
     for q in verdict["questions"]:
-        if ans.asked_as(q["fact"]) == fact:
+        if asked_as(q["fact"]) == fact:
             if lead is None or EFFECTS.index(q["could_lead_to"]) > EFFECTS.index(lead):
                 lead = q["could_lead_to"]
             rule_ids += [r for r in q["rules"] if r not in rule_ids]

@@ -27,12 +27,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import jinja2
+import yaml
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from biotoets.engine.verdict import DISCLAIMER
 
-from ..faults import InvalidInput
 from ..http.deps import state_of
 from ..http.problems import Problem
 from ..http.receive import choose_lang, read_body
@@ -40,9 +40,9 @@ from ..store.db import Database, as_utc, utcnow
 from ..store.keys import Role
 from ..store.sessions import WebUser, load_session
 from ..vocab import AMSTERDAM, EFFECTS, LANGS
-from ..workflow import Conflict
 from . import form as webform
-from .citations import cite
+from .citations import cite, quote_in
+from .words import audit_details, summary_text
 
 SESSION_COOKIE = "biotoets_session"
 LOGIN_COOKIE = "biotoets_login"
@@ -169,6 +169,18 @@ async def posted(request: Request, user: WebUser) -> dict[str, list[str]]:
     return form
 
 
+def help_of(request: Request) -> dict[str, dict[str, str]]:
+    """Help on the questions that need a legal distinction: ``help_nl``/``help_en`` of rules/questions.yaml, read
+    from the rule base's own copy of the file (the engine keeps only the question texts), once per app."""
+    cached: dict[str, dict[str, str]] | None = getattr(request.app.state, "web_help", None)
+    if cached is None:
+        doc = yaml.safe_load(base_of(request).files["questions.yaml"])
+        cached = {fact: {"nl": q["help_nl"], "en": q["help_en"]} for fact, q in doc["questions"].items()
+                  if "help_nl" in q and "help_en" in q}
+        request.app.state.web_help = cached
+    return cached
+
+
 def questions_of(request: Request) -> dict[str, Any]:
     """The rule base's question texts as dictionaries, built once per app."""
     cached: dict[str, Any] | None = getattr(request.app.state, "web_questions", None)
@@ -176,22 +188,6 @@ def questions_of(request: Request) -> dict[str, Any]:
         cached = {k: v.as_dict() for k, v in base_of(request).questions.items()}
         request.app.state.web_questions = cached
     return cached
-
-
-# Which input of the review form each field of a review request is.
-REVIEW_FIELDS = {"/verdict": "f-verdict", "/reason": "f-reason", "/questions": "f-questions"}
-
-
-def form_errors(exc: InvalidInput | Conflict, field: str,
-                fields: Mapping[str, str] | None = None) -> tuple[int, list[dict[str, str]]]:
-    """The one mapping of domain errors to a form's errors (the HTTP API's is http/errors.py): the status of the
-    page and, for each error, the id of the input it belongs to (``field`` unless ``fields`` names one) and
-    its text."""
-    if isinstance(exc, Conflict):
-        return 409, [{"field": field, "text": str(exc)}]
-    ids = fields or {}
-    return 422, [{"field": ids.get("/questions" if "/questions/" in e.get("pointer", "") else e.get("pointer", ""),
-                                   field), "text": e["detail"]} for e in exc.errors]
 
 
 # -- rendering -----------------------------------------------------------------------------------------
@@ -226,9 +222,44 @@ def render_text(request: Request, template: str, user: WebUser | None, **ctx: An
         value_label=lambda f, v: webform.value_label(f, v, lang), field_id=webform.field_id,
         verdict_text=lambda e: tx.t(f"verdict_{e}", lang), status_text=lambda s: tx.t(f"status_{s}", lang),
         pick=lambda text: text.get(lang, next(iter(text.values()), "")) if isinstance(text, Mapping) else text,
-        when=_when, cite=lambda text: cite(text, lang),
+        when=_when, cite=lambda text: cite(text, lang), quote=lambda c: quote_in(c, lang, _sources(request)),
+        audit_details=lambda data, skip=("check",): audit_details(data, lang, skip),
+        audit_action=lambda a: _audit_action(a, lang), summary_text=lambda v: summary_text(v, lang),
+        domains=lambda ds: ", ".join(_domain(request, d, lang) for d in ds),
+        shown_questions=_shown_questions, ground_title=lambda g: _ground_title(g, lang),
         disclaimer=DISCLAIMER.get(lang), request_return=request.query_params.get("return", ""),
         request_done=request.query_params.get("done", ""), **ctx)
+
+
+def _sources(request: Request) -> Mapping[str, Any]:
+    base = state_of(request).service.base
+    return base.sources if base is not None else {}
+
+
+def _domain(request: Request, domain: str, lang: str) -> str:
+    base = state_of(request).service.base
+    title = base.domains.get(domain) if base is not None else None
+    return title.get(lang) if title is not None else domain
+
+
+def _ground_title(ground: Mapping[str, Any], lang: str) -> str:
+    """A ground's title; the engine's 'what was checked' line (its domains by id) in the page's own words."""
+    if ground["rule"] == "_checked":
+        return str(webform.texts().t("grounds_none", lang))
+    return str(ground["title"][lang])
+
+
+def _shown_questions(verdict: Mapping[str, Any]) -> list[Any]:
+    """The verdict's open questions as the form asks them: a question the form asks in other words (the items'
+    codes, asked as the items in words) once, not twice."""
+    facts = {q["fact"] for q in verdict["questions"]}
+    return [q for q in verdict["questions"]
+            if q["fact"] not in webform.ASKED_IN_WORDS or webform.ASKED_IN_WORDS[q["fact"]] not in facts]
+
+
+def _audit_action(action: str, lang: str) -> str:
+    entry = webform.texts().audit["actions"].get(action)
+    return entry[lang] if entry else action
 
 
 def page(handler: Any) -> Any:

@@ -36,5 +36,5 @@ async def get_audit(
     """Assessors and admins. The log is append-only: no API call or page changes or removes a record;
     ``biotoets audit verify`` checks its hash chain."""
     items, nxt = await asyncio.to_thread(audit_page, database(request), subject=subject, action=action,
-                                         before=before, limit=limit)
+                                         before=before, limit=limit, reader=principal.key_id)
     return json_response(orjson.dumps({"items": items, "next_before": nxt}))

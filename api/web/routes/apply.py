@@ -29,6 +29,7 @@ from ..pages import (
     base_of,
     db_of,
     first,
+    help_of,
     lang_of,
     need,
     posted,
@@ -90,7 +91,7 @@ def gate_rows(request: Request, lang: str, facts: Sequence[str], draft: Mapping[
         raw = (form or {}).get(fact) or webform.raw_of(fact, known, draft["unknown"])
         rows.append({"fact": fact, "name": fact, "widget": webform.widget(fact, lang), "raw": raw,
                      "question": base_questions.get(fact), "error": errors.get(fact),
-                     "help": _start()["help"].get(fact)})
+                     "help": help_of(request).get(fact)})
     return rows
 
 
@@ -223,7 +224,7 @@ async def _question(request: Request, user: WebUser, draft: dict[str, Any], fact
         back = "/apply/check"
     row = {"fact": fact, "name": "", "widget": webform.widget(fact, lang),
            "raw": raw if raw is not None else webform.raw_of(fact, webform.known(draft), draft["unknown"]),
-           "question": questions_of(request).get(fact), "error": error, "help": _start()["help"].get(fact)}
+           "question": questions_of(request).get(fact), "error": error, "help": help_of(request).get(fact)}
     left = len([f for f in remaining if f != fact])
     errors = [{"field": webform.field_id(fact), "text": error}] if error else []
     return render(request, "apply_question.html", user, status=400 if error else 200, row=row,

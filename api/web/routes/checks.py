@@ -25,13 +25,11 @@ from ...store.sessions import WebUser, save_draft
 from .. import form as webform
 from .. import history
 from ..pages import (
-    REVIEW_FIELDS,
     PageError,
     _age,
     base_of,
     db_of,
     first,
-    form_errors,
     lang_of,
     need,
     posted,
@@ -39,6 +37,7 @@ from ..pages import (
     route,
     see_other,
 )
+from ..words import REVIEW_FIELDS, form_errors
 
 router = APIRouter()
 
@@ -97,7 +96,8 @@ async def _check_page(request: Request, user: WebUser, check: StoredCheck, error
             earlier = await asyncio.to_thread(reviews.earlier_proposals, db, check.id)
             ctx["history"] = history.diffs(lang, state["revisions"], earlier, orjson.loads(check.proposal_json),
                                            check.revision, verdict["verdict"], order)
-        trail, _ = await asyncio.to_thread(audit.audit_page, db, subject=check.id, limit=100)
+        trail, _ = await asyncio.to_thread(audit.audit_page, db, subject=check.id, limit=100,
+                                           reader=user.principal.key_id)
         ctx["trail"] = trail
         ctx["owner_name"] = await asyncio.to_thread(key_name, db, check.owner)
         return render(request, "review.html", user, status=status, **ctx)
@@ -128,7 +128,7 @@ async def review_post(request: Request, check_id: str) -> Response:
         req = workflow.parse_review(body)
         await asyncio.to_thread(reviews.decide, db_of(request), check_id, user.principal, req)
     except (workflow.Conflict, InvalidInput) as exc:
-        status, errors = form_errors(exc, "f-decision", REVIEW_FIELDS)
+        status, errors = form_errors(exc, "f-decision", lang, REVIEW_FIELDS, body, check.verdict["verdict"])
         return await _check_page(request, user, check, errors, shown, status=status)
     return see_other(f"/checks/{check_id}?done=review")
 
@@ -145,7 +145,7 @@ async def answers_post(request: Request, check_id: str) -> Response:
         raise PageError(404, "page_not_found", "not_found_text") from None
     except workflow.Conflict as exc:
         check = await readable_check(request, user, check_id)
-        status, errors = form_errors(exc, "answers")
+        status, errors = form_errors(exc, "answers", lang)
         return await _check_page(request, user, check, errors, {}, status=status)
     state = await asyncio.to_thread(reviews.state, db, check, base_of(request).questions)
     given: dict[str, Any] = {}
@@ -173,9 +173,9 @@ async def answers_post(request: Request, check_id: str) -> Response:
     message = first(form, "message").strip()[: workflow.MAX_REASON] or None
     try:
         await answer_questions(db, check, user.principal, given, message, evaluate_answered)
-    except workflow.Conflict as exc:
-        status, errors = form_errors(exc, "answers")
-        return await _check_page(request, user, check, errors, {}, status=status)
+    except (workflow.Conflict, InvalidInput) as exc:
+        status, errors = form_errors(exc, "answers", lang)
+        return await _check_page(request, user, check, errors, {"answers": raws}, status=status)
     return see_other(f"/checks/{check_id}?done=answers")
 
 

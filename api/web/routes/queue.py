@@ -45,7 +45,7 @@ async def queue_page(request: Request) -> Response:
 
 @route(router, "/audit")
 async def audit_log_page(request: Request) -> Response:
-    user = await need(request, Role.assessor, Role.admin)
+    user = await need(request, Role.applicant, Role.assessor, Role.admin)  # an applicant: their own checks' records
     q = request.query_params
     subject = (q.get("subject") or "").strip()[:100] or None
     action = q.get("action") if q.get("action") in audit.ACTIONS else None
@@ -56,7 +56,8 @@ async def audit_log_page(request: Request) -> Response:
     if before is not None and not 0 < before <= MAX_SEQ:
         before = None
     items, nxt = await asyncio.to_thread(audit.audit_page, db_of(request), subject=subject, action=action,
-                                         before=before, limit=50, titles=True)
+                                         before=before, limit=50, titles=True, reader=user.principal.key_id,
+                                         own_only=user.principal.role == Role.applicant)
     older = None
     if nxt:
         older = "/audit?" + urlencode({k: v for k, v in (("subject", subject), ("action", action),

@@ -203,7 +203,7 @@ def test_an_assessor_overrides_a_verdict_with_a_reason_and_the_audit_log_shows_i
     choose(page, "decision", "override")
     page.select_option("#f-verdict", "prohibited")
     page.click("form[action$='/review'] button:has-text('Record decision')")
-    expect(page.locator(".error-summary")).to_contain_text("an override needs a reason")
+    expect(page.locator(".error-summary")).to_contain_text("An override needs a reason")
     page.locator(".error-summary a").first.click()
     assert page.evaluate("document.activeElement.id") == "f-reason"
     shot(page, "assessor-3-override-error")

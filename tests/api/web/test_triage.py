@@ -64,3 +64,46 @@ def test_the_review_page_shows_earlier_evaluations_as_a_diff_of_answers_and_verd
     assert re.search(r"Conditional</span>\s*→\s*<span class=\"tag prohibited\">", step), step
     assert re.search(r"Pregnancy intended</td><td[^>]*><del>I don&#39;t know</del></td><td[^>]*><ins>Yes</ins>",
                      step), step
+
+
+def test_a_drafts_creation_record_is_shown_to_whoever_may_read_the_check(
+        site: tuple[TestClient, dbm.Database]) -> None:  # noqa: F811
+    """The access rule of checks.may_read, applied to the audit log: a draft is its owner's alone, so its
+    check.created record is on the owner's audit page and not on an assessor's (nor in the API's log) until the
+    owner submits it; then the assessor sees the whole history, the creation as a draft included, with the title."""
+    client, db = site
+    owner = auth.create_key(db, "applicant", "Lab")
+    other = auth.create_key(db, "applicant", "Other lab").key
+    assessor = auth.create_key(db, "assessor", "Desk").key
+    token = as_user(client, owner.key)
+    client.post("/apply", data={"csrf": token})
+    client.post("/apply/about", data={"csrf": token, "title": "Private start", "activity:answer": "basic_research",
+                                      "purpose:answer": "biomedical_research", "technique:answer": "crispr"})
+    client.post("/apply/rest-unknown", data={"csrf": token})
+    check = client.post("/apply/result", data={"csrf": token}).headers["location"].removeprefix("/checks/")
+    created = 'data-label="Action">check.created'
+
+    assert f'href="/audit?subject={check}"' in client.get(f"/checks/{check}").text  # the owner's link
+    own = client.get(f"/audit?subject={check}").text
+    assert created in own and "Private start" in own and "status:</span> concept" not in own
+    assert "status:</span> draft (not submitted)" in own
+    everything = client.get("/audit").text  # an applicant's audit page: their own checks' records only
+    assert created in everything
+    assert 'Action">session.started' not in everything and 'Action">key.created' not in everything
+
+    as_user(client, other)
+    assert client.get(f"/audit?subject={check}").text.count(created) == 0
+    as_user(client, assessor)
+    assert created not in client.get(f"/audit?subject={check}").text
+    api = client.get(f"/v1/audit?subject={check}", headers={"Authorization": f"Bearer {assessor}"}).json()
+    assert api["items"] == []
+
+    token = as_user(client, owner.key)
+    assert client.post(f"/checks/{check}/submit", data={"csrf": token}).status_code == 303
+    as_user(client, assessor)
+    page = client.get(f"/audit?subject={check}").text
+    assert created in page and 'data-label="Action">check.submitted' in page and "Private start" in page
+    assert "status:</span> draft (not submitted)" in page  # it began as a draft
+    assert created in client.get(f"/checks/{check}").text  # the review page's trail too
+    api = client.get(f"/v1/audit?subject={check}", headers={"Authorization": f"Bearer {assessor}"}).json()
+    assert [i["action"] for i in api["items"]] == ["check.submitted", "check.created"]
