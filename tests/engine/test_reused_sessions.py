@@ -14,13 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from biotoets.api.analysis.generate import generate_proposals
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.facts import flatten
 from biotoets.engine.host import SID, DurableHost, EngineError
 from biotoets.engine.proposal import Proposal
 
 from ..conftest import TODAY
-from ..strategies import proposals
+from ..strategies import complete_proposals, proposals
 
 ROOT = Path(__file__).resolve().parents[2]
 MANY = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -133,3 +134,40 @@ def test_soak_reused_sessions_in_a_subprocess():
     assert result["mismatches"] == 0
     assert result["compared_with_fresh"] >= min(n, 2000)
     assert result["rss_kib_end"] - result["rss_kib_after_first_tenth"] <= 2048, result
+
+
+@pytest.fixture(scope="module")
+def uncollapsed(base):
+    e = Engine(base, name="both-forms", collapse=False)
+    yield e
+    e.close()
+
+
+def _same_trace(trace):
+    # The ruleset names carry the engine's name; the rest must be the same entry for entry, in order.
+    return [(t["ruleset"].split("/", 1)[1], t["fired"], t["rule"], t["form"]) for t in trace]
+
+
+@MANY
+@given(st.one_of(proposals(), complete_proposals()), dates)
+def test_collapsed_forms_fire_what_both_forms_fire(engine, uncollapsed, proposal, on):
+    """A shard whose facts are all known runs its definite forms only; statuses, derived facts and the trace
+    (each definite form followed by its possible form, as the full ruleset fires them) are unchanged."""
+    assert engine.collapse and not uncollapsed.collapse
+    facts = flatten(Proposal.model_validate(proposal))
+    got, want = engine.fire(facts, on), uncollapsed.fire(facts, on)
+    assert (got.statuses, got.derived, _same_trace(got.trace)) == \
+        (want.statuses, want.derived, _same_trace(want.trace))
+
+
+def test_a_complete_proposal_runs_the_definite_forms_only(engine, monkeypatch):
+    ran: list[str] = []
+    run = engine.host.run
+    monkeypatch.setattr(engine.host, "run", lambda name, fact: ran.append(name) or run(name, fact))
+    facts = flatten(Proposal.model_validate(generate_proposals(1, seed=2, complete=True)[0]))
+    engine.fire(facts, TODAY)
+    first = engine.compiled.strata[0].shards
+    assert all(shard.definite_name in ran and shard.name not in ran for shard in first)
+    ran.clear()
+    engine.fire({}, TODAY)  # nothing known: every shard with its possible forms
+    assert all(shard.name in ran for shard in first)
