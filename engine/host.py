@@ -57,13 +57,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import durable_rules_engine as dre
 
-# The results-only call of the project's patched build, or None on a stock durable_rules (see the docstring).
-ASSERT_FACT_FIRED: Callable[..., tuple[int, list[str] | None]] | None = getattr(dre, "assert_fact_fired", None)
+# Whether the installed durable_rules has the project's results-only call (its patched build; see the docstring).
+HAS_ASSERT_FACT_FIRED = hasattr(dre, "assert_fact_fired")
 MAX_ACTIONS = 10000
 
 SID = "e"
@@ -113,10 +113,9 @@ class DurableHost:
     """Owns durable_rules rulesets; confined to the thread that created it."""
 
     def __init__(self, reuse_sessions: bool = True, results_only: bool | None = None) -> None:
-        if results_only and ASSERT_FACT_FIRED is None:
+        if results_only and not HAS_ASSERT_FACT_FIRED:
             raise EngineError("this durable_rules build has no assert_fact_fired: install it with `make install`")
-        self.results_only = ASSERT_FACT_FIRED is not None if results_only is None else results_only
-        self._fired_call = ASSERT_FACT_FIRED if self.results_only else None
+        self.results_only = HAS_ASSERT_FACT_FIRED if results_only is None else results_only
         self._owner = threading.get_ident()
         self._handles: dict[str, int] = {}
         self._warm: dict[str, str] = {}
@@ -227,8 +226,8 @@ class DurableHost:
         if _FACT_ID_JSON not in fact_json:  # (inside a JSON string value its quotes would be escaped)
             raise EngineError(f"ruleset {name}: the fact has no \"id\": \"{FACT_ID}\"; it could not be retracted")
         try:
-            if self._fired_call is not None:
-                code, names = self._fired_call(handle, fact_json, _RETRACT, MAX_ACTIONS)
+            if self.results_only:
+                code, names = dre.assert_fact_fired(handle, fact_json, _RETRACT, MAX_ACTIONS)
                 return self._checked(name, code, names)
             code, offset = dre.assert_fact(handle, fact_json)
             fired = self._drain(handle, name, code, offset)
@@ -251,9 +250,9 @@ class DurableHost:
         self._busy = True
         try:
             try:
-                if self._fired_call is not None:
+                if self.results_only:
                     try:
-                        code, names = self._fired_call(handle, fact_json, None, MAX_ACTIONS)
+                        code, names = dre.assert_fact_fired(handle, fact_json, None, MAX_ACTIONS)
                         return self._checked(name, code, names)
                     finally:
                         dre.delete_state(handle, SID)

@@ -156,7 +156,7 @@ def test_a_ruleset_that_cannot_reopen_refuses_everything(monkeypatch, results_on
         raise dre.error("Could not delete state, error code: 999")
 
     monkeypatch.setattr(dre, "retract_fact", failing)
-    monkeypatch.setattr(host, "_fired_call", failing if results_only else None)
+    monkeypatch.setattr(dre, "assert_fact_fired", failing)
     monkeypatch.setattr(dre, "delete_state", failing)
     with pytest.raises(EngineError):
         host.run("broken", fact(x=5))
