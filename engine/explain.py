@@ -24,7 +24,8 @@ explanation costs little when it is asked for:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Any
 
@@ -99,8 +100,10 @@ class Explainer:
         # Per fact: its count fact (a set's size, changed with it), the derived facts downstream of it in
         # evaluation order, and the rules that read it, its count or one of those (each once).
         self._plans: dict[str, tuple[str | None, tuple[str, ...], tuple[str, ...]]] = {}
-        # Per fact: the rules that read it or its count.
+        # Per fact: the rules that read it or its count; and those with the readers of derived facts downstream.
         self._direct: dict[str, frozenset[str]] = {}
+        self._readers: dict[str, frozenset[str]] = {}
+        self._derived_facts = frozenset(name for name, spec in base.facts.items() if spec.derived)
         self.bounds = Boundaries(base)  # per fact, its boundary tests (see the module docstring)
         for name in base.facts:
             count = count_fact(base, name)
@@ -108,6 +111,7 @@ class Explainer:
             touched = [name] + ([count] if count else []) + sorted(down)
             readers = tuple(dict.fromkeys(rid for f in touched for rid in sorted(self.readers.get(f, ()))))
             self._plans[name] = (count, tuple(d for d in self.order if d in down), readers)
+            self._readers[name] = frozenset(readers)
             self._direct[name] = frozenset(self.readers.get(name, set()) | self.readers.get(count or name, set()))
         self._days: dict[date, _Day] = {}
         self._options_cache: dict[Any, tuple[Signature | None, _Options]] = {}
@@ -208,18 +212,18 @@ class Explainer:
         unchanged: tuple[str, list[str]] | None = None
         out: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
-        for fact in sorted(candidates):
-            if fact not in facts or base.facts[fact].derived:
-                continue
+        # The relevant rules whose value is known now: only they can be made unknown by forgetting a fact.
+        probed = {rid for rid in relevant if statuses[rid] is not None}
+        plans, readers = self._plans, self._readers
+        for fact in sorted(candidates.intersection(facts).difference(self._derived_facts)):
             # Kleene logic is monotone: a rule that keeps its value with this fact unknown keeps it
             # whatever the fact is. Try values only for facts that some relevant rule depends on.
-            probe = [rid for rid in self._plans[fact][2] if rid in relevant and statuses[rid] is not None]
-            if not probe or not any(v is None for v in self._recompute(known, fact, _FORGET, in_force,
-                                                                      set(self._direct[fact]), probe).values()):
+            probe = readers[fact] & probed
+            if not probe or not self._depends(known, fact, in_force, probe):
                 continue
             found = 0
             value = facts[fact]
-            count = self._plans[fact][0]
+            count = plans[fact][0]
             # Outcome of each boundary signature tried; None for the current value's (see the module docstring).
             # (A set whose count fact is not given as its size: its values are compared with each other only.)
             current_sig, options = self._options(fact, value)
@@ -235,7 +239,7 @@ class Explainer:
                     new_verdict, rules = tried[sig] = unchanged
                 else:
                     delta = self._recompute(known, fact, alt, in_force,
-                                            set(moved) if alike and moved is not None else self._plans[fact][2])
+                                            set(moved) if alike and moved is not None else plans[fact][2])
                     new_verdict, rules = self._verdict(statuses, delta, current, day, levels, levels_at)
                     if sig is not None:
                         tried[sig] = (new_verdict, rules)
@@ -318,15 +322,34 @@ class Explainer:
         return out
 
     def _recompute(self, known: dict[str, Any], fact: str, value: Any, in_force: frozenset[str],
-                   rules: Iterable[str], only: Iterable[str] | None = None) -> dict[str, Truth]:
-        """New statuses of rules that depend on one changed fact (the others keep theirs).
+                   rules: tuple[str, ...] | set[str]) -> dict[str, Truth]:
+        """New statuses of the rules that depend on one changed fact (the others keep theirs).
 
-        ``rules`` are the rules to evaluate again: a tuple is taken as it is (every reader, or the probe's
-        few); a set holds the rules whose leaves on the fact changed outcome, and grows with the readers of
-        each derived fact that changes with them (in evaluation order, so each derived fact is settled
-        before any rule reads it); ``only``, if given, are the rules of those to evaluate. ``known`` is
-        changed in place and restored before returning, to save copying it for every value tried.
+        ``rules`` are the rules to evaluate again: a tuple is taken as it is (every reader); a set holds the
+        rules whose leaves on the fact changed outcome, and grows with the readers of each derived fact that
+        changes with them (``_apply``).
         """
+        saved = self._apply(known, fact, value, in_force, rules)
+        checks = self.checks
+        delta: dict[str, Truth] = {rid: checks[rid](known) if rid in in_force else False for rid in rules}
+        self._restore(known, saved)
+        return delta
+
+    def _depends(self, known: dict[str, Any], fact: str, in_force: frozenset[str], probe: AbstractSet[str]) -> bool:
+        """Whether forgetting the fact makes one of the ``probe`` rules (known now) unknown."""
+        rules = set(self._direct[fact])
+        saved = self._apply(known, fact, _FORGET, in_force, rules)
+        checks = self.checks
+        found = any(checks[rid](known) is None for rid in probe if rid in rules and rid in in_force)
+        self._restore(known, saved)
+        return found
+
+    def _apply(self, known: dict[str, Any], fact: str, value: Any, in_force: frozenset[str],
+               rules: tuple[str, ...] | set[str]) -> dict[str, Any]:
+        """Change a fact in ``known`` (in place, to save copying it for every value tried), with its count
+        and the derived facts downstream, in evaluation order so each is settled before any rule reads it;
+        with ``rules`` a set, only derived facts with a rule in it are computed again, and the readers of
+        each that changes join it. Returns what ``_restore`` puts back."""
         saved: dict[str, Any] = {}
         derived_rules = self.derived_rules
 
@@ -354,16 +377,15 @@ class Explainer:
         else:
             for d in down:
                 put(d, derived_value(d, known, in_force))
-        checks = self.checks
-        if only is not None:
-            rules = [rid for rid in only if rid in rules]
-        delta: dict[str, Truth] = {rid: checks[rid](known) if rid in in_force else False for rid in rules}
+        return saved
+
+    @staticmethod
+    def _restore(known: dict[str, Any], saved: dict[str, Any]) -> None:
         for name, old in saved.items():
             if old is _FORGET:
                 known.pop(name, None)
             else:
                 known[name] = old
-        return delta
 
     @staticmethod
     def _change(fact: str, old: Any, new: Any, verdict: str, rules: list[str]) -> dict[str, Any]:
