@@ -7,7 +7,7 @@ count, for a set); a value's *signature* is which of them it passes. Two values
 with the same signature give every leaf on the fact, and so every rule, the
 same outcome: the explainer (``explain.py``) tries one value per signature and
 re-evaluates only the rules whose leaves changed outcome. Computed once per
-rule base, when it is loaded.
+rule base, when it is loaded. (With them, per date, the verdict rules in force: ``DayRules``.)
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import conditions as cond
-from .model import RuleBase
+from .model import SEVERITY, RuleBase
 
 Test = tuple[Callable[[Any, Any], bool], Any]
 Signature = tuple[bool, ...]
@@ -72,3 +72,14 @@ class Boundaries:
             if a is not b:
                 moved |= rules
         return frozenset(moved)
+
+
+class DayRules:
+    """The verdict rules in force on one date, as the explainer looks at them (kept per date)."""
+
+    def __init__(self, base: RuleBase, in_force: frozenset[str]) -> None:
+        self.in_force = in_force
+        # (id, effect, severity) of every verdict rule in force, in the rule base's order
+        self.rules = [(rid, r.effect, SEVERITY[r.effect]) for rid, r in base.rules.items()
+                      if rid in in_force and r.effect in SEVERITY]
+        self.severity = {rid: severity for rid, _, severity in self.rules}

@@ -31,7 +31,7 @@ from typing import Any
 
 from . import conditions as cond
 from . import reference
-from .boundaries import Boundaries, Signature, count_fact
+from .boundaries import Boundaries, DayRules, Signature, count_fact
 from .conditions import Truth
 from .model import EFFECTS, SEVERITY, VERDICT_WORDS, RuleBase, Text
 
@@ -51,17 +51,6 @@ def _show(v: Any) -> str:
 
 # Values to try for a fact: (value, its boundary signature or None, the rules it moves or None).
 _Options = tuple[tuple[Any, "Signature | None", "frozenset[str] | None"], ...]
-
-
-class _Day:
-    """The verdict rules in force on one date, as the explainer looks at them."""
-
-    def __init__(self, base: RuleBase, in_force: frozenset[str]) -> None:
-        self.in_force = in_force
-        # (id, effect, severity) of every verdict rule in force, in the rule base's order
-        self.rules = [(rid, r.effect, SEVERITY[r.effect]) for rid, r in base.rules.items()
-                      if rid in in_force and r.effect in SEVERITY]
-        self.severity = {rid: severity for rid, _, severity in self.rules}
 
 
 class Explainer:
@@ -113,7 +102,7 @@ class Explainer:
             self._plans[name] = (count, tuple(d for d in self.order if d in down), readers)
             self._readers[name] = frozenset(readers)
             self._direct[name] = frozenset(self.readers.get(name, set()) | self.readers.get(count or name, set()))
-        self._days: dict[date, _Day] = {}
+        self._days: dict[date, DayRules] = {}
         self._options_cache: dict[Any, tuple[Signature | None, _Options]] = {}
         self.derived_ids = self.compiled.derived_rules
 
@@ -179,8 +168,18 @@ class Explainer:
         in_force = day.in_force
         current = applies_fn(base, dict(statuses))
         level = SEVERITY[verdict]
-        deciding = [rid for rid, effect, _ in day.rules if effect == verdict and current[rid] is True]
-        higher = [rid for rid, _, severity in day.rules if severity > level and current[rid] is False]
+        deciding: list[str] = []
+        higher: list[str] = []
+        # The verdict rules in force that apply now, most severe level first (for _verdict).
+        true_levels: dict[int, list[str]] = {}
+        for rid, effect, severity in day.rules:
+            status = current[rid]
+            if status is True:
+                true_levels.setdefault(severity, []).append(rid)
+                if effect == verdict:
+                    deciding.append(rid)
+            elif status is False and severity > level:
+                higher.append(rid)
         candidates: set[str] = set()
         exceptions = [e for d in deciding + higher for e in base.rules[d].exceptions]
         relevant = set(deciding + higher + exceptions)
@@ -202,14 +201,10 @@ class Explainer:
                 known.pop(d, None)
             else:
                 known[d] = now
-        # The verdict rules in force that apply now, most severe level first (for _verdict).
-        true_levels: dict[int, list[str]] = {}
-        for rid, _, severity in day.rules:
-            if current[rid] is True:
-                true_levels.setdefault(severity, []).append(rid)
         levels = sorted(true_levels.items(), reverse=True)
         levels_at = dict(levels)
-        unchanged: tuple[str, list[str]] | None = None
+        # The verdict when no rule changes: what a value alike the current one gives, and _verdict's shortcut.
+        unchanged = self._verdict(statuses, {}, current, day, levels, levels_at, None)
         out: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
         # The relevant rules whose value is known now: only they can be made unknown by forgetting a fact.
@@ -234,42 +229,44 @@ class Explainer:
                     outcome = tried[sig]
                     if outcome is not None:
                         continue  # alike a value already tried: the same verdict, already reported or not new
-                    if unchanged is None:
-                        unchanged = self._verdict(statuses, {}, current, day, levels, levels_at)
                     new_verdict, rules = tried[sig] = unchanged
                 else:
                     delta = self._recompute(known, fact, alt, in_force,
                                             set(moved) if alike and moved is not None else plans[fact][2])
-                    new_verdict, rules = self._verdict(statuses, delta, current, day, levels, levels_at)
+                    new_verdict, rules = self._verdict(statuses, delta, current, day, levels, levels_at, unchanged)
                     if sig is not None:
                         tried[sig] = (new_verdict, rules)
                 if new_verdict == verdict or (fact, new_verdict) in seen:
                     continue
                 found += 1
                 seen.add((fact, new_verdict))
-                out.append(self._change(fact, value, list(alt) if isinstance(alt, list) else alt, new_verdict, rules))
+                out.append(self._change(fact, value, list(alt) if isinstance(alt, list) else alt, new_verdict,
+                                        list(rules)))
                 if found == 2:
                     break  # both other verdicts reached
         out.sort(key=lambda c: (SEVERITY[c["verdict"]] > SEVERITY[verdict], c["fact"], str(c["to"])))
         return out[:MAX_CHANGES]
 
-    def _day(self, on: date) -> _Day:
+    def _day(self, on: date) -> DayRules:
         got = self._days.get(on)
         if got is None:
             if len(self._days) > 64:
                 self._days.clear()
-            got = self._days[on] = _Day(self.base, self.compiled.in_force(self.base, on))
+            got = self._days[on] = DayRules(self.base, self.compiled.in_force(self.base, on))
         return got
 
     def _verdict(self, statuses: Mapping[str, Truth], delta: Mapping[str, Truth], current: Mapping[str, Truth],
-                 day: _Day, levels: list[tuple[int, list[str]]],
-                 levels_at: dict[int, list[str]]) -> tuple[str, list[str]]:
+                 day: DayRules, levels: list[tuple[int, list[str]]], levels_at: dict[int, list[str]],
+                 unchanged: tuple[str, list[str]] | None) -> tuple[str, list[str]]:
         """The verdict after the status changes in ``delta``, with ``verdict.applies``' default logic (a rule
         applies when its condition definitely holds and none of its exceptions definitely applies). Only the
         changed rules and the rules they may defeat are evaluated again; ``current`` has the rest, and
-        ``levels`` the verdict rules that apply now, by severity."""
-        affected: set[str] = set()
+        ``levels`` the verdict rules that apply now, by severity; ``unchanged`` is the answer when no rule
+        changes."""
         todo = [rid for rid, v in delta.items() if v != statuses[rid]]
+        if not todo and unchanged is not None:
+            return unchanged
+        affected: set[str] = set()
         while todo:
             rid = todo.pop()
             if rid not in affected:
