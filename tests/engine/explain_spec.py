@@ -1,110 +1,32 @@
-"""The explainer as it was before its boundary values were precomputed (engine/explain.py at 7a5b492).
+"""The explainer's search as it was before its boundary values were precomputed (engine/explain.py at 7a5b492).
 
-Kept as the specification the fast explainer is compared with (tests/engine/test_explain_fast.py): every
-fact is probed and every value tried is evaluated in full with the reference evaluator's closures, and the
-verdict after a change looks at every verdict rule in force.
+Kept as the specification the fast explainer is compared with (tests/engine/test_explain_fast.py). It takes
+what did not change from the engine's Explainer -- the facts each rule depends on, the values tried for a fact,
+the wording of a change -- and searches plainly: every fact is probed and every value tried is evaluated in
+full with the reference evaluator's closures, and the verdict after a change looks at every verdict rule in
+force.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from biotoets.engine import conditions as cond
-from biotoets.engine import reference
 from biotoets.engine.conditions import Truth
-from biotoets.engine.model import EFFECTS, SEVERITY, VERDICT_WORDS, RuleBase, Text
-
-MAX_CHANGES = 12
-# verdict.applies, handed in by build_verdict: verdict.py refers to Explainer, so this module does not import it back
-AppliesFn = Callable[[RuleBase, dict[str, Truth]], dict[str, Truth]]
-_FORGET = object()  # "make this fact unknown", for probing which rules depend on it
+from biotoets.engine.explain import _FORGET, MAX_CHANGES, AppliesFn
+from biotoets.engine.explain import Explainer as FastExplainer
+from biotoets.engine.model import EFFECTS, SEVERITY
 
 
-def _show(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, list):
-        return "[" + ", ".join(map(str, v)) + "]"
-    return str(v)
-
-
-class Explainer:
-    """Precomputed dependencies of a rule base, for cheap counterfactuals."""
-
-    def __init__(self, base: RuleBase) -> None:
-        self.base = base
-        self.derived_rules = base.derived_facts()
-        # fact -> derived facts that read it, transitively
-        self.downstream: dict[str, set[str]] = {}
-        for name in base.facts:
-            self.downstream[name] = self._downstream(name, set())
-        # fact -> ids of rules that read it or a derived fact downstream of it
-        self.readers: dict[str, set[str]] = {}
-        for rid, rule in base.rules.items():
-            for f in rule.facts:
-                self.readers.setdefault(f, set()).add(rid)
-        self.literals: dict[str, list[Any]] = {}
-        for rule in base.rules.values():
-            for leaf in cond.leaves(rule.when):
-                vals = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
-                bucket = self.literals.setdefault(leaf.fact, [])
-                for v in vals:
-                    if v is not None and v not in bucket:
-                        bucket.append(v)
-        # The reference evaluator's compiled conditions, derived-fact order and rules in force per date.
-        self.compiled = reference.compiled(base)
-        self.order = self.compiled.order
-        self.checks = self.compiled.checks
-        self.exceptions = {rid: r.exceptions for rid, r in base.rules.items()}
-        self.parents: dict[str, set[str]] = {}
-        for rid, r in base.rules.items():
-            for e in r.exceptions:
-                self.parents.setdefault(e, set()).add(rid)
-        self._inputs_cache: dict[str, set[str]] = {}
-
-    def _downstream(self, fact: str, seen: set[str]) -> set[str]:
-        out: set[str] = set()
-        for d, rules in self.derived_rules.items():
-            if d in seen:
-                continue
-            if any(fact in r.facts for r in rules):
-                out.add(d)
-                out |= self._downstream(d, seen | {d})
-        return out
-
-    def alternatives(self, fact: str, value: Any) -> list[Any]:
-        spec = self.base.facts[fact]
-        lits = self.literals.get(fact, [])
-        if spec.kind == "bool":
-            return [not value]
-        if spec.kind == "enum":
-            others = [v for v in lits if v != value]
-            spare = [v for v in spec.values if v not in lits and v != value]
-            return others + spare[:1]
-        if spec.kind == "int":
-            cands: list[int] = []
-            for lit in lits:
-                for c in (lit - 1, lit, lit + 1):
-                    if c != value and c not in cands and (spec.minimum is None or c >= spec.minimum) \
-                            and (spec.maximum is None or c <= spec.maximum):
-                        cands.append(c)
-            return cands
-        if spec.kind == "set":
-            current = list(value)
-            cands_s: list[Any] = [] if not current else [[]]
-            for lit in lits[:8]:
-                if lit not in current:
-                    cands_s.append(sorted(current + [lit]))
-            return cands_s
-        return []
+class Explainer(FastExplainer):
+    """The engine's Explainer with the plain search (``changes``) of 7a5b492."""
 
     def changes(self, facts: Mapping[str, Any], statuses: Mapping[str, Truth], on: date,
                 verdict: str, applies_fn: AppliesFn) -> list[dict[str, Any]]:
         """Single-fact changes that move the verdict, lowering ones first (at most ``MAX_CHANGES``)."""
         base = self.base
-        in_force = self._in_force(on)
+        in_force = self._plain_in_force(on)
         current = applies_fn(base, dict(statuses))
         deciding = [rid for rid in in_force if base.rules[rid].effect == verdict and current[rid] is True]
         higher = [rid for rid in in_force if SEVERITY.get(base.rules[rid].effect, -1) > SEVERITY[verdict]
@@ -121,7 +43,7 @@ class Explainer:
                 known.pop(d, None)
             else:
                 known[d] = value
-        verdict_rules = self._verdict_rules(on)
+        verdict_rules = self._plain_verdict_rules(on)
         settled = {rid: current[rid] is True for rid in base.rules}
         out: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
@@ -130,13 +52,13 @@ class Explainer:
                 continue
             # Kleene logic is monotone: a rule that keeps its value with this fact unknown keeps it
             # whatever the fact is. Try values only for facts that some relevant rule depends on.
-            probe = self._recompute(known, statuses, fact, _FORGET, in_force)
+            probe = self._plain_recompute(known, statuses, fact, _FORGET, in_force)
             if not any(v is None and statuses[rid] is not None and rid in relevant for rid, v in probe.items()):
                 continue
             found = 0
             for alt in self.alternatives(fact, facts[fact]):
-                delta = self._recompute(known, statuses, fact, alt, in_force)
-                new_verdict, rules = self._verdict(statuses, delta, settled, verdict_rules)
+                delta = self._plain_recompute(known, statuses, fact, alt, in_force)
+                new_verdict, rules = self._plain_verdict(statuses, delta, settled, verdict_rules)
                 if new_verdict == verdict or (fact, new_verdict) in seen:
                     continue
                 found += 1
@@ -147,17 +69,17 @@ class Explainer:
         out.sort(key=lambda c: (SEVERITY[c["verdict"]] > SEVERITY[verdict], c["fact"], str(c["to"])))
         return out[:MAX_CHANGES]
 
-    def _in_force(self, on: date) -> frozenset[str]:
+    def _plain_in_force(self, on: date) -> frozenset[str]:
         return self.compiled.in_force(self.base, on)
 
-    def _verdict_rules(self, on: date) -> list[tuple[str, int]]:
+    def _plain_verdict_rules(self, on: date) -> list[tuple[str, int]]:
         """In-force verdict rules as (id, severity), most severe first."""
-        in_force = self._in_force(on)
+        in_force = self._plain_in_force(on)
         rules = [(rid, SEVERITY[r.effect]) for rid, r in self.base.rules.items()
                  if rid in in_force and r.effect in SEVERITY]
         return sorted(rules, key=lambda x: (-x[1], x[0]))
 
-    def _verdict(self, statuses: Mapping[str, Truth], delta: Mapping[str, Truth], settled: Mapping[str, bool],
+    def _plain_verdict(self, statuses: Mapping[str, Truth], delta: Mapping[str, Truth], settled: Mapping[str, bool],
                  rules: list[tuple[str, int]]) -> tuple[str, list[str]]:
         """The verdict after the status changes in ``delta``, with ``verdict.applies``' default logic (a rule
         applies when its condition definitely holds and none of its exceptions definitely applies). Only the
@@ -189,22 +111,7 @@ class Explainer:
                 chosen.append(rid)
         return (EFFECTS[best] if best >= 0 else "allowed"), sorted(chosen)
 
-    def _inputs(self, rid: str) -> set[str]:
-        """The proposal facts behind a rule, through derived facts (cached: the rule base never changes)."""
-        got = self._inputs_cache.get(rid)
-        if got is not None:
-            return got
-        out: set[str] = set()
-        for f in self.base.rules[rid].facts:
-            if f in self.derived_rules:
-                for r in self.derived_rules[f]:
-                    out |= self._inputs(r.id)
-            else:
-                out.add(f)
-        self._inputs_cache[rid] = out
-        return out
-
-    def _recompute(self, known: dict[str, Any], statuses: Mapping[str, Truth], fact: str, value: Any,
+    def _plain_recompute(self, known: dict[str, Any], statuses: Mapping[str, Truth], fact: str, value: Any,
                    in_force: frozenset[str]) -> dict[str, Truth]:
         """New statuses of the rules that depend on one changed fact (the others keep theirs).
 
@@ -241,12 +148,3 @@ class Explainer:
             else:
                 known[name] = old
         return delta
-
-    @staticmethod
-    def _change(fact: str, old: Any, new: Any, verdict: str, rules: list[str]) -> dict[str, Any]:
-        tail = f" ({', '.join(rules)})" if rules else ""
-        text = Text(
-            f"Als {fact} {_show(new)} was in plaats van {_show(old)}: {VERDICT_WORDS[verdict].nl}{tail}",
-            f"If {fact} were {_show(new)} instead of {_show(old)}: {verdict}{tail}",
-        )
-        return {"fact": fact, "from": old, "to": new, "verdict": verdict, "rules": rules, "text": text.as_dict()}
