@@ -5,6 +5,12 @@ httptools), warmed up, then loaded by ``wrk`` on 127.0.0.1 only, for a fixed
 number of seconds with a fixed number of connections, and stopped. The request
 bodies cycle through generated proposals. wrk runs on the same 2 cores as the
 server, as a client on this machine would.
+
+Server CPU per request: the user + system CPU time of the server's process
+group (the uvicorn parent and its workers, read from ``/proc``) over the
+measured run, divided by the requests wrk completed. The same is measured on a
+bare endpoint of the same server (``GET /healthz``, which returns fixed bytes)
+right after, so the ratio says how much of a stored check is the check itself.
 """
 
 from __future__ import annotations
@@ -90,6 +96,33 @@ def server(cmd: list[str], env: dict[str, str], health: str) -> Iterator[subproc
         log.close()
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of the live processes of a process group (Linux ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        if int(fields[2]) == pgid:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def run_wrk_cpu(pgid: int, url: str, script: str | None, connections: int, seconds: int) -> dict[str, Any]:
+    """``run_wrk`` with the server's CPU per completed request (µs) added."""
+    before = group_cpu_seconds(pgid)
+    res = run_wrk(url, script, connections, seconds)
+    used = group_cpu_seconds(pgid) - before
+    res["server_cpu_s"] = used
+    res["cpu_us_per_request"] = used / res["requests"] * 1e6 if res["requests"] else float("nan")
+    return res
+
+
 def lua_script(bodies: list[bytes], headers: dict[str, str]) -> str:
     items = ",\n".join("[==[" + b.decode() + "]==]" for b in bodies)
     hdrs = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
@@ -111,14 +144,16 @@ def _unit(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(url: str, script: str, connections: int, seconds: int, threads: int = 2) -> dict[str, Any]:
+def run_wrk(url: str, script: str | None, connections: int, seconds: int, threads: int = 2) -> dict[str, Any]:
+    """wrk against a URL: POST bodies from a Lua script, or plain GET without one."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(script)
+        f.write(script or "")
         path = f.name
     try:
         out = subprocess.run(
             ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency", "--timeout", "10s",
-             "-s", path, url], capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+             *(["-s", path] if script else []), url], capture_output=True, text=True, timeout=seconds + 60,
+            check=True).stdout
     finally:
         os.unlink(path)
     res: dict[str, Any] = {"raw": out}
@@ -194,13 +229,36 @@ def load_biotoets(database_url: str, bodies: list[bytes], connections: int, seco
     port = free_port()
     cmd = [cli, "serve", "--workers", str(workers), "--port", str(port), "--log-level", "warning"]
     base = f"http://127.0.0.1:{port}"
-    with server(cmd, env, base + "/healthz"):
+    with server(cmd, env, base + "/healthz") as proc:
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        answers = []
+        for body in bodies[:16]:  # the answers' sizes, as an applicant gets them (default view)
+            req = urllib.request.Request(base + "/v1/checks", data=body, headers=headers, method="POST")
+            with urllib.request.urlopen(req, timeout=30) as r:  # noqa: S310 - loopback only
+                answers.append(len(r.read()))
         warm = run_wrk(base + "/v1/checks", lua_script(bodies, headers), 8, 2)
         if warm["requests"] == 0 or warm["non2xx"] == warm["requests"]:
             raise LoadUnavailable(f"POST /v1/checks failed during warm-up:\n{warm['raw']}")
-        res = run_wrk(base + "/v1/checks", lua_script(bodies, headers), connections, seconds)
+        res = run_wrk_cpu(proc.pid, base + "/v1/checks", lua_script(bodies, headers), connections, seconds)
+        res["bare"] = run_wrk_cpu(proc.pid, base + "/healthz", None, connections, max(2, seconds // 2))
+    res["answer_bytes"] = sum(answers) / len(answers)
+    res["stored_bytes"] = stored_verdict_bytes(database_url)
     return res
+
+
+def stored_verdict_bytes(database_url: str) -> float:
+    """Mean size of the stored verdict documents (``checks.verdict_json``), NaN where it cannot be read."""
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(database_url)
+    try:
+        with eng.connect() as conn:
+            value = conn.execute(text("SELECT avg(length(verdict_json)) FROM checks")).scalar()
+        return float(value) if value is not None else float("nan")
+    except Exception:  # noqa: BLE001 - a store laid out otherwise: reported as not measured
+        return float("nan")
+    finally:
+        eng.dispose()
 
 
 NOOP_APP = '''
@@ -230,10 +288,10 @@ def load_noop(bodies: list[bytes], connections: int, seconds: int, workers: int 
                "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
                "--log-level", "warning", "--backlog", "2048"]
         base = f"http://127.0.0.1:{port}"
-        with server(cmd, env, base + "/healthz"):
+        with server(cmd, env, base + "/healthz") as proc:
             script = lua_script(bodies, {"Content-Type": "application/json"})
             run_wrk(base + "/v1/checks", script, 8, 2)
-            return run_wrk(base + "/v1/checks", script, connections, seconds)
+            return run_wrk_cpu(proc.pid, base + "/v1/checks", script, connections, seconds)
 
 
 def bodies_for(proposals: list[dict[str, Any]]) -> list[bytes]:

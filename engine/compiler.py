@@ -27,6 +27,12 @@ rejected here, at load, with the rule it came from:
   one fact (``MAX_STACK_SIZE``), and fewer than 128 ``$nex`` children exist;
 * every ruleset has a catch-all guard rule so that each evaluation runs at
   least one action.
+
+Definite/possible forms collapsed: each shard is also registered with its
+definite forms only (``Shard.definite_definition``). When every fact the
+shard reads is known, the engine runs that one (a rule's possible form then
+holds exactly when its definite form does) and counts each fired definite form
+as its possible form too: half the actions for complete proposals.
 """
 
 from __future__ import annotations
@@ -65,6 +71,18 @@ class Shard:
     definition: dict[str, Any]  # durable JSON ruleset
     reads: tuple[str, ...]  # facts the shard's rules read
     forms: dict[str, tuple[str, str]]  # durable rule name -> (rule id, "t" | "p")
+
+    @property
+    def definite_name(self) -> str:
+        """The name of the shard's definite-only ruleset (``definite_definition``)."""
+        return self.name + "/t"
+
+    @property
+    def definite_definition(self) -> dict[str, Any]:
+        """The shard with only the definite forms (and the guard): what to run when every fact in ``reads`` is
+        known. With no fact absent, each possible form's extra ``$nex`` branches are false, so a rule's possible
+        form holds exactly when its definite form does, and running the definite forms alone halves the actions."""
+        return {k: v for k, v in self.definition.items() if k == GUARD or self.forms[k][1] == "t"}
 
 
 @dataclass

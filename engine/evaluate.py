@@ -27,6 +27,17 @@ from .verdict import Evaluation, build_verdict
 ENGINE_VERSION = "1.0.0"
 
 
+# A shard, ready to fire: its ruleset, the facts it reads, its fired-rule entries, its definite-only ruleset and
+# that one's entries (see Engine.__init__).
+_ShardPlan = tuple[str, tuple[str, ...], dict[str, "tuple[str, bool, dict[str, str]] | None"], str,
+                   dict[str, "tuple[str, dict[str, str], dict[str, str]] | None"]]
+
+
+def _trace_entry(ruleset: str, durable_name: str, rule_id: str, form: str) -> dict[str, str]:
+    return {"ruleset": ruleset, "fired": durable_name, "rule": rule_id,
+            "form": "definite" if form == "t" else "possible"}
+
+
 class EngineDisagreement(EngineError):
     """durable_rules and the reference evaluator disagree: no verdict is given."""
 
@@ -35,34 +46,47 @@ class Engine:
     """A rule base compiled onto durable_rules, ready to evaluate proposals."""
 
     def __init__(self, base: RuleBase, name: str = "law", host: DurableHost | None = None,
-                 scenario: Scenario | None = None, check_reference: bool = True) -> None:
+                 scenario: Scenario | None = None, check_reference: bool = True, collapse: bool = True) -> None:
         self.base = base
         self.name = name
         self.scenario = scenario
         self.check_reference = check_reference
+        # Run a shard's definite-only ruleset when every fact it reads is known (compiler: forms collapsed).
+        self.collapse = collapse
         self.host = host or DurableHost()
         self.compiled: CompiledRuleBase = compile_rule_base(base, name)
         self.explainer = Explainer(base)
-        # Per ruleset: durable rule name -> (rule id, definite form?, its trace entry), prebuilt so that the fire
-        # loop does one dict lookup per fired action; the guard maps to None.
-        self._fired: dict[str, dict[str, tuple[str, bool, dict[str, str]] | None]] = {}
+        # Per stratum, per shard, prebuilt so that the fire loop does one dict lookup per fired action: its
+        # ruleset, the facts it reads, durable rule name -> (rule id, definite form?, its trace entry) with the
+        # guard mapped to None, and the definite-only ruleset with durable rule name -> (rule id, the trace
+        # entries of the definite and the possible form, in the order the full ruleset fires them).
+        self._plan: list[tuple[list[_ShardPlan], list[tuple[str, tuple[str, ...]]]]] = []
         for stratum in self.compiled.strata:
+            plans: list[_ShardPlan] = []
             for shard in stratum.shards:
                 entries: dict[str, tuple[str, bool, dict[str, str]] | None] = {GUARD: None}
+                both: dict[str, tuple[str, dict[str, str], dict[str, str]] | None] = {GUARD: None}
                 for durable_name, (rule_id, form) in shard.forms.items():
-                    entries[durable_name] = (rule_id, form == "t", {
-                        "ruleset": shard.name, "fired": durable_name, "rule": rule_id,
-                        "form": "definite" if form == "t" else "possible"})
-                self._fired[shard.name] = entries
+                    entry = _trace_entry(shard.name, durable_name, rule_id, form)
+                    entries[durable_name] = (rule_id, form == "t", entry)
+                    if form == "t":
+                        p_name = durable_name[:-1] + "p"
+                        both[durable_name] = (rule_id, _trace_entry(shard.name, durable_name, rule_id, "t"),
+                                              _trace_entry(shard.name, p_name, rule_id, "p"))
+                plans.append((shard.name, shard.reads, entries, shard.definite_name, both))
+            derives = [(f, tuple(self.compiled.derived_by[f])) for f in stratum.derives_after]
+            self._plan.append((plans, derives))
         warm = orjson.dumps({"kind": "proposal", "as_of": 19000101, "sid": SID, "id": FACT_ID}).decode()
         for stratum in self.compiled.strata:
             for shard in stratum.shards:
                 self.host.register(shard.name, orjson.dumps(shard.definition).decode(), warm)
+                self.host.register(shard.definite_name, orjson.dumps(shard.definite_definition).decode(), warm)
 
     def close(self) -> None:
         for stratum in self.compiled.strata:
             for shard in stratum.shards:
                 self.host.unregister(shard.name)
+                self.host.unregister(shard.definite_name)
 
     # -- the durable_rules path -------------------------------------------------------------
     def fire(self, facts: Mapping[str, Any], on: date) -> Evaluation:
@@ -72,36 +96,50 @@ class Engine:
         definite: set[str] = set()
         possible: set[str] = set()
         trace: list[dict[str, str]] = []
+        append = trace.append
         derived: dict[str, Truth] = {}
         run = self.host.run
         dumps = orjson.dumps
-        fired_entries = self._fired
-        for stratum in self.compiled.strata:
-            for shard in stratum.shards:
-                fact = {k: known[k] for k in shard.reads if k in known}
+        collapse = self.collapse
+        for plans, derives in self._plan:
+            for name, reads, entries, definite_name, both in plans:
+                fact = {k: known[k] for k in reads if k in known}
+                complete = collapse and len(fact) == len(reads)
                 fact["kind"] = "proposal"
                 fact["as_of"] = as_of
                 fact["sid"] = SID
                 fact["id"] = FACT_ID
-                entries = fired_entries[shard.name]
+                if complete:
+                    # Every fact the shard reads is known: its definite forms alone, each one counted as its
+                    # possible form too (with the trace entries the full ruleset gives).
+                    for durable_name in dict.fromkeys(run(definite_name, dumps(fact).decode())):
+                        pair = both[durable_name]
+                        if pair is None:
+                            continue  # the guard
+                        definite.add(pair[0])
+                        possible.add(pair[0])
+                        append(pair[1].copy())
+                        append(pair[2].copy())
+                    continue
                 # dict.fromkeys: an "$or" fires once per true branch; keep the first, in firing order.
-                for durable_name in dict.fromkeys(run(shard.name, dumps(fact).decode())):
+                for durable_name in dict.fromkeys(run(name, dumps(fact).decode())):
                     entry = entries[durable_name]
                     if entry is None:
                         continue  # the guard
                     (definite if entry[1] else possible).add(entry[0])
-                    trace.append(entry[2].copy())
-            for name in stratum.derives_after:
-                rules = self.compiled.derived_by[name]
+                    append(entry[2].copy())
+            for fact_name, rules in derives:
                 if any(r in definite for r in rules):
-                    derived[name] = known[name] = True
+                    derived[fact_name] = known[fact_name] = True
                 elif any(r in possible for r in rules):
-                    derived[name] = None
+                    derived[fact_name] = None
                 else:
-                    derived[name] = known[name] = False
-        statuses: dict[str, Truth] = {
-            rid: True if rid in definite else None if rid in possible else False for rid in self.base.rules
-        }
+                    derived[fact_name] = known[fact_name] = False
+        statuses: dict[str, Truth] = dict.fromkeys(self.base.rules, False)
+        for rid in possible:
+            statuses[rid] = None
+        for rid in definite:
+            statuses[rid] = True
         if not definite <= possible:
             bad = sorted(definite - possible)
             raise EngineDisagreement(f"rules fired definitely but not possibly: {', '.join(bad)}")

@@ -5,16 +5,33 @@ apply) read, try the other values that matter to the rules -- the literals
 they compare with, one step either side of a number, an "other" enum value --
 and re-evaluate only the rules that depend on that fact. A change is reported
 when it moves the verdict, with the rules that would then decide it.
+
+Precomputed when the rule base is loaded (``Explainer.__init__``), so that an
+explanation costs little when it is asked for:
+
+* per fact, its *boundary tests* (``boundaries.py``): every distinct
+  (operator, literal) a rule compares it (or its count) with. Two values with
+  the same outcomes (signature) give every rule the same status, so a value
+  alike one already tried cannot move the verdict anywhere new and is skipped,
+  a value alike the current one keeps the current verdict, and for any other
+  only the rules whose leaves changed outcome (and the readers of derived
+  facts that change with them) are evaluated again;
+* per fact, the derived facts downstream of it in evaluation order and the
+  rules to re-evaluate when it changes (each once);
+* per date, the verdict rules in force by severity, so the verdict after a
+  change looks again only at the rules the change can reach.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Any
 
 from . import conditions as cond
 from . import reference
+from .boundaries import Boundaries, DayRules, Signature, count_fact
 from .conditions import Truth
 from .model import EFFECTS, SEVERITY, VERDICT_WORDS, RuleBase, Text
 
@@ -30,6 +47,10 @@ def _show(v: Any) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(map(str, v)) + "]"
     return str(v)
+
+
+# Values to try for a fact: (value, its boundary signature or None, the rules it moves or None).
+_Options = tuple[tuple[Any, "Signature | None", "frozenset[str] | None"], ...]
 
 
 class Explainer:
@@ -65,6 +86,25 @@ class Explainer:
             for e in r.exceptions:
                 self.parents.setdefault(e, set()).add(rid)
         self._inputs_cache: dict[str, set[str]] = {}
+        # Per fact: its count fact (a set's size, changed with it), the derived facts downstream of it in
+        # evaluation order, and the rules that read it, its count or one of those (each once).
+        self._plans: dict[str, tuple[str | None, tuple[str, ...], tuple[str, ...]]] = {}
+        # Per fact: the rules that read it or its count; and those with the readers of derived facts downstream.
+        self._direct: dict[str, frozenset[str]] = {}
+        self._readers: dict[str, frozenset[str]] = {}
+        self._derived_facts = frozenset(name for name, spec in base.facts.items() if spec.derived)
+        self.bounds = Boundaries(base)  # per fact, its boundary tests (see the module docstring)
+        for name in base.facts:
+            count = count_fact(base, name)
+            down = self.downstream.get(name, set())
+            touched = [name] + ([count] if count else []) + sorted(down)
+            readers = tuple(dict.fromkeys(rid for f in touched for rid in sorted(self.readers.get(f, ()))))
+            self._plans[name] = (count, tuple(d for d in self.order if d in down), readers)
+            self._readers[name] = frozenset(readers)
+            self._direct[name] = frozenset(self.readers.get(name, set()) | self.readers.get(count or name, set()))
+        self._days: dict[date, DayRules] = {}
+        self._options_cache: dict[Any, tuple[Signature | None, _Options]] = {}
+        self.derived_ids = self.compiled.derived_rules
 
     def _downstream(self, fact: str, seen: set[str]) -> set[str]:
         out: set[str] = set()
@@ -75,6 +115,24 @@ class Explainer:
                 out.add(d)
                 out |= self._downstream(d, seen | {d})
         return out
+
+    def _options(self, fact: str, value: Any) -> tuple[Signature | None, _Options]:
+        """The current value's signature, and the values to try with their signatures and the rules each moves
+        (kept per fact and value: the boundary values of a rule base never change)."""
+        key = (fact, type(value), tuple(value) if isinstance(value, list) else value)
+        got = self._options_cache.get(key)
+        if got is None:
+            bounds = self.bounds
+            current = bounds.signature(fact, value)
+            options = []
+            for alt in self.alternatives(fact, value):
+                sig = bounds.signature(fact, alt)
+                moved = bounds.moved(fact, sig, current) if sig is not None and current is not None else None
+                options.append((alt, sig, moved))
+            if len(self._options_cache) > 4096:
+                self._options_cache.clear()
+            got = self._options_cache[key] = (current, tuple(options))
+        return got
 
     def alternatives(self, fact: str, value: Any) -> list[Any]:
         spec = self.base.facts[fact]
@@ -106,90 +164,144 @@ class Explainer:
                 verdict: str, applies_fn: AppliesFn) -> list[dict[str, Any]]:
         """Single-fact changes that move the verdict, lowering ones first (at most ``MAX_CHANGES``)."""
         base = self.base
-        in_force = self._in_force(on)
+        day = self._day(on)
+        in_force = day.in_force
         current = applies_fn(base, dict(statuses))
-        deciding = [rid for rid in in_force if base.rules[rid].effect == verdict and current[rid] is True]
-        higher = [rid for rid in in_force if SEVERITY.get(base.rules[rid].effect, -1) > SEVERITY[verdict]
-                  and current[rid] is False]
+        level = SEVERITY[verdict]
+        deciding: list[str] = []
+        higher: list[str] = []
+        # The verdict rules in force that apply now, most severe level first (for _verdict).
+        true_levels: dict[int, list[str]] = {}
+        for rid, effect, severity in day.rules:
+            status = current[rid]
+            if status is True:
+                true_levels.setdefault(severity, []).append(rid)
+                if effect == verdict:
+                    deciding.append(rid)
+            elif status is False and severity > level:
+                higher.append(rid)
         candidates: set[str] = set()
         exceptions = [e for d in deciding + higher for e in base.rules[d].exceptions]
         relevant = set(deciding + higher + exceptions)
         for rid in relevant:
             candidates |= self._inputs(rid)
         known = dict(facts)
-        for d in self.order:  # the derived facts as they stand, computed once
-            value = self.compiled.derived_value(d, known, in_force)
-            if value is None:
+        derived_ids = self.derived_ids
+        for d in self.order:  # the derived facts as they stand, from their rules' statuses (derived_value's way)
+            now: Truth = False
+            for rid in derived_ids[d]:
+                if rid in in_force:
+                    r = statuses[rid]
+                    if r is True:
+                        now = True
+                        break
+                    if r is None:
+                        now = None
+            if now is None:
                 known.pop(d, None)
             else:
-                known[d] = value
-        verdict_rules = self._verdict_rules(on)
-        settled = {rid: current[rid] is True for rid in base.rules}
+                known[d] = now
+        levels = sorted(true_levels.items(), reverse=True)
+        levels_at = dict(levels)
+        # The verdict when no rule changes: what a value alike the current one gives, and _verdict's shortcut.
+        unchanged = self._verdict(statuses, {}, current, day, levels, levels_at, None)
         out: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
-        for fact in sorted(candidates):
-            if fact not in facts or base.facts[fact].derived:
-                continue
+        # The relevant rules whose value is known now: only they can be made unknown by forgetting a fact.
+        probed = {rid for rid in relevant if statuses[rid] is not None}
+        plans, readers = self._plans, self._readers
+        for fact in sorted(candidates.intersection(facts).difference(self._derived_facts)):
             # Kleene logic is monotone: a rule that keeps its value with this fact unknown keeps it
             # whatever the fact is. Try values only for facts that some relevant rule depends on.
-            probe = self._recompute(known, statuses, fact, _FORGET, in_force)
-            if not any(v is None and statuses[rid] is not None and rid in relevant for rid, v in probe.items()):
+            probe = readers[fact] & probed
+            if not probe or not self._depends(known, fact, in_force, probe):
                 continue
             found = 0
-            for alt in self.alternatives(fact, facts[fact]):
-                delta = self._recompute(known, statuses, fact, alt, in_force)
-                new_verdict, rules = self._verdict(statuses, delta, settled, verdict_rules)
+            value = facts[fact]
+            count = plans[fact][0]
+            # Outcome of each boundary signature tried; None for the current value's (see the module docstring).
+            # (A set whose count fact is not given as its size: its values are compared with each other only.)
+            current_sig, options = self._options(fact, value)
+            alike = current_sig is not None and (count is None or known.get(count) == len(value))
+            tried: dict[Any, tuple[str, list[str]] | None] = {current_sig: None} if alike else {}
+            for alt, sig, moved in options:
+                if sig is not None and sig in tried:
+                    outcome = tried[sig]
+                    if outcome is not None:
+                        continue  # alike a value already tried: the same verdict, already reported or not new
+                    new_verdict, rules = tried[sig] = unchanged
+                else:
+                    delta = self._recompute(known, fact, alt, in_force,
+                                            set(moved) if alike and moved is not None else plans[fact][2])
+                    new_verdict, rules = self._verdict(statuses, delta, current, day, levels, levels_at, unchanged)
+                    if sig is not None:
+                        tried[sig] = (new_verdict, rules)
                 if new_verdict == verdict or (fact, new_verdict) in seen:
                     continue
                 found += 1
                 seen.add((fact, new_verdict))
-                out.append(self._change(fact, facts[fact], alt, new_verdict, rules))
+                out.append(self._change(fact, value, list(alt) if isinstance(alt, list) else alt, new_verdict,
+                                        list(rules)))
                 if found == 2:
                     break  # both other verdicts reached
         out.sort(key=lambda c: (SEVERITY[c["verdict"]] > SEVERITY[verdict], c["fact"], str(c["to"])))
         return out[:MAX_CHANGES]
 
-    def _in_force(self, on: date) -> frozenset[str]:
-        return self.compiled.in_force(self.base, on)
+    def _day(self, on: date) -> DayRules:
+        got = self._days.get(on)
+        if got is None:
+            if len(self._days) > 64:
+                self._days.clear()
+            got = self._days[on] = DayRules(self.base, self.compiled.in_force(self.base, on))
+        return got
 
-    def _verdict_rules(self, on: date) -> list[tuple[str, int]]:
-        """In-force verdict rules as (id, severity), most severe first."""
-        in_force = self._in_force(on)
-        rules = [(rid, SEVERITY[r.effect]) for rid, r in self.base.rules.items()
-                 if rid in in_force and r.effect in SEVERITY]
-        return sorted(rules, key=lambda x: (-x[1], x[0]))
-
-    def _verdict(self, statuses: Mapping[str, Truth], delta: Mapping[str, Truth], settled: Mapping[str, bool],
-                 rules: list[tuple[str, int]]) -> tuple[str, list[str]]:
+    def _verdict(self, statuses: Mapping[str, Truth], delta: Mapping[str, Truth], current: Mapping[str, Truth],
+                 day: DayRules, levels: list[tuple[int, list[str]]], levels_at: dict[int, list[str]],
+                 unchanged: tuple[str, list[str]] | None) -> tuple[str, list[str]]:
         """The verdict after the status changes in ``delta``, with ``verdict.applies``' default logic (a rule
         applies when its condition definitely holds and none of its exceptions definitely applies). Only the
-        changed rules and the rules they may defeat are evaluated again; ``settled`` has the rest."""
+        changed rules and the rules they may defeat are evaluated again; ``current`` has the rest, and
+        ``levels`` the verdict rules that apply now, by severity; ``unchanged`` is the answer when no rule
+        changes."""
+        todo = [rid for rid, v in delta.items() if v != statuses[rid]]
+        if not todo and unchanged is not None:
+            return unchanged
         affected: set[str] = set()
-        todo = [rid for rid in delta if delta[rid] != statuses[rid]]
         while todo:
             rid = todo.pop()
             if rid not in affected:
                 affected.add(rid)
                 todo.extend(self.parents.get(rid, ()))
         memo: dict[str, bool] = {}
+        exceptions = self.exceptions
 
         def definitely(rid: str) -> bool:
             if rid not in affected:
-                return settled[rid]
+                return current[rid] is True
             if rid not in memo:
                 own = delta.get(rid, statuses[rid])
-                memo[rid] = own is True and not any(definitely(e) for e in self.exceptions[rid])
+                memo[rid] = own is True and not any(definitely(e) for e in exceptions[rid])
             return memo[rid]
 
+        # The most severe level at which a verdict rule definitely applies: an affected rule, or one that applies
+        # now and is not affected.
+        severity = day.severity
         best = -1
-        chosen: list[str] = []
-        for rid, severity in rules:
-            if severity < best:
+        for rid in affected:
+            s = severity.get(rid, -1)
+            if s > best and definitely(rid):
+                best = s
+        for s, ids in levels:
+            if s <= best:
                 break
-            if definitely(rid):
-                best = severity
-                chosen.append(rid)
-        return (EFFECTS[best] if best >= 0 else "allowed"), sorted(chosen)
+            if any(rid not in affected for rid in ids):
+                best = s
+                break
+        if best < 0:
+            return "allowed", []
+        chosen = [rid for rid in levels_at.get(best, ()) if rid not in affected]
+        chosen += [rid for rid in affected if severity.get(rid) == best and definitely(rid)]
+        return EFFECTS[best], sorted(chosen)
 
     def _inputs(self, rid: str) -> set[str]:
         """The proposal facts behind a rule, through derived facts (cached: the rule base never changes)."""
@@ -206,43 +318,71 @@ class Explainer:
         self._inputs_cache[rid] = out
         return out
 
-    def _recompute(self, known: dict[str, Any], statuses: Mapping[str, Truth], fact: str, value: Any,
-                   in_force: frozenset[str]) -> dict[str, Truth]:
+    def _recompute(self, known: dict[str, Any], fact: str, value: Any, in_force: frozenset[str],
+                   rules: tuple[str, ...] | set[str]) -> dict[str, Truth]:
         """New statuses of the rules that depend on one changed fact (the others keep theirs).
 
-        ``known`` is changed in place and restored before returning, to save copying it for every value tried.
+        ``rules`` are the rules to evaluate again: a tuple is taken as it is (every reader); a set holds the
+        rules whose leaves on the fact changed outcome, and grows with the readers of each derived fact that
+        changes with them (``_apply``).
         """
+        saved = self._apply(known, fact, value, in_force, rules)
+        checks = self.checks
+        delta: dict[str, Truth] = {rid: checks[rid](known) if rid in in_force else False for rid in rules}
+        self._restore(known, saved)
+        return delta
+
+    def _depends(self, known: dict[str, Any], fact: str, in_force: frozenset[str], probe: AbstractSet[str]) -> bool:
+        """Whether forgetting the fact makes one of the ``probe`` rules (known now) unknown."""
+        rules = set(self._direct[fact])
+        saved = self._apply(known, fact, _FORGET, in_force, rules)
+        checks = self.checks
+        found = any(checks[rid](known) is None for rid in probe if rid in rules and rid in in_force)
+        self._restore(known, saved)
+        return found
+
+    def _apply(self, known: dict[str, Any], fact: str, value: Any, in_force: frozenset[str],
+               rules: tuple[str, ...] | set[str]) -> dict[str, Any]:
+        """Change a fact in ``known`` (in place, to save copying it for every value tried), with its count
+        and the derived facts downstream, in evaluation order so each is settled before any rule reads it;
+        with ``rules`` a set, only derived facts with a rule in it are computed again, and the readers of
+        each that changes join it. Returns what ``_restore`` puts back."""
         saved: dict[str, Any] = {}
+        derived_rules = self.derived_rules
 
         def put(name: str, v: Any) -> None:
             if name not in saved:
                 saved[name] = known.get(name, _FORGET)
-            if v is _FORGET or v is None and name in self.derived_rules:
+            if v is _FORGET or v is None and name in derived_rules:
                 known.pop(name, None)
             else:
                 known[name] = v
 
-        touched = {fact}
-        count = "partners.count" if fact == "partners.countries" else fact + ".count"
+        count, down, _ = self._plans[fact]
         put(fact, value)
-        if self.base.facts[fact].kind == "set" and count in self.base.facts:
+        if count:
             put(count, _FORGET if value is _FORGET else len(value))
-            touched.add(count)
-        down = self.downstream.get(fact, set())
-        for d in self.order:
-            if d in down:
-                put(d, self.compiled.derived_value(d, known, in_force))
-        touched |= down
-        delta: dict[str, Truth] = {}
-        for f in touched:
-            for rid in self.readers.get(f, ()):
-                delta[rid] = self.checks[rid](known) if rid in in_force else False
+        derived_value = self.compiled.derived_value
+        if isinstance(rules, set):
+            derived_ids, readers = self.derived_ids, self.readers
+            for d in down:
+                if not rules.isdisjoint(derived_ids[d]):
+                    new = derived_value(d, known, in_force)
+                    if new is not known.get(d):
+                        put(d, new)
+                        rules |= readers.get(d, set())
+        else:
+            for d in down:
+                put(d, derived_value(d, known, in_force))
+        return saved
+
+    @staticmethod
+    def _restore(known: dict[str, Any], saved: dict[str, Any]) -> None:
         for name, old in saved.items():
             if old is _FORGET:
                 known.pop(name, None)
             else:
                 known[name] = old
-        return delta
 
     @staticmethod
     def _change(fact: str, old: Any, new: Any, verdict: str, rules: list[str]) -> dict[str, Any]:

@@ -125,23 +125,38 @@ def _any3(values: list[bool | None]) -> bool | None:
     return None
 
 
+def _exclusions(paths: frozenset[str]) -> dict[str, Any]:
+    """Dotted paths as pydantic's ``exclude`` argument ({"a": {"b": True}} for "a.b")."""
+    out: dict[str, Any] = {}
+    for path in sorted(paths):
+        *parents, last = path.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = True
+    return out
+
+
+# What flatten leaves out, left out of the dump already: record-only fields, and the partners (aggregated apart).
+_NOT_DUMPED = _exclusions(RECORD_ONLY | {"partners"})
+
+
 def flatten(proposal: Proposal) -> dict[str, Any]:
     """The known base facts of a proposal; unknown facts are simply absent."""
-    raw = proposal.model_dump(mode="json", exclude_none=True)
+    raw = proposal.model_dump(mode="json", exclude_none=True, exclude=_NOT_DUMPED)
     out: dict[str, Any] = {}
 
     def walk(obj: dict[str, Any], prefix: str) -> None:
         for key, value in obj.items():
-            path = f"{prefix}{key}"
-            if path in RECORD_ONLY or key == "partners":
-                continue
-            if isinstance(value, dict):
-                walk(value, path + ".")
-            elif isinstance(value, list):
+            cls = value.__class__  # (a JSON-mode dump holds plain dicts, lists and scalars)
+            if cls is dict:
+                walk(value, prefix + key + ".")
+            elif cls is list:
+                path = prefix + key
                 out[path] = sorted(set(value))
                 out[path + ".count"] = len(value)
             else:
-                out[path] = value
+                out[prefix + key] = value
 
     walk(raw, "")
     if proposal.partners is not None:

@@ -42,6 +42,15 @@ core finds it by id and removes its matches). Why that is sound here:
 
 ``DurableHost(reuse_sessions=False)`` keeps the original recipe (a fresh
 session per evaluation, deleted in ``finally``): the comparison path.
+
+The results-only call. The project's build patches durable_rules' C binding
+(patches/durable-rules-assert-fact-fired.patch, applied to the 2.0.28 sdist by
+``make install``) with ``assert_fact_fired``: assert, run every action, retract
+and check that nothing is pending, in one call that returns the fired rule
+names -- no Python between the actions. It is used when the installed build has
+it (detected at import); a stock build takes the step-by-step path above, which
+``DurableHost(results_only=False)`` also forces, and the two are compared by a
+differential test (tests/engine/test_reused_sessions.py).
 """
 
 from __future__ import annotations
@@ -52,6 +61,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import durable_rules_engine as dre
+
+# Whether the installed durable_rules has the project's results-only call (its patched build; see the docstring).
+HAS_ASSERT_FACT_FIRED = hasattr(dre, "assert_fact_fired")
+MAX_ACTIONS = 10000
 
 SID = "e"
 # The id of the proposal fact in every evaluation: the reused session retracts it by this id.
@@ -99,7 +112,10 @@ class EngineThreadError(EngineError):
 class DurableHost:
     """Owns durable_rules rulesets; confined to the thread that created it."""
 
-    def __init__(self, reuse_sessions: bool = True) -> None:
+    def __init__(self, reuse_sessions: bool = True, results_only: bool | None = None) -> None:
+        if results_only and not HAS_ASSERT_FACT_FIRED:
+            raise EngineError("this durable_rules build has no assert_fact_fired: install it with `make install`")
+        self.results_only = HAS_ASSERT_FACT_FIRED if results_only is None else results_only
         self._owner = threading.get_ident()
         self._handles: dict[str, int] = {}
         self._warm: dict[str, str] = {}
@@ -190,9 +206,18 @@ class DurableHost:
             messages = result[1] if result.__class__ is tuple else result
             # messages is '{"<rule>": {...}}': the rule name is the first key.
             append(messages[2 : messages.index('"', 2)])
-            if len(fired) > 10000:
+            if len(fired) > MAX_ACTIONS:
                 raise EngineError(f"ruleset {name} fired more than 10,000 actions; stopped")
             result = complete(handle, offset)
+        if "_guard" not in fired:
+            raise EngineError(f"ruleset {name}: the guard rule did not fire; no result")
+        return fired
+
+    @staticmethod
+    def _checked(name: str, code: int, fired: list[str] | None) -> list[str]:
+        """What the results-only call returned, held to ``_drain``'s conditions."""
+        if code != 0 or fired is None:
+            raise EngineError(f"ruleset {name}: the guard rule did not fire (code {code}); no result")
         if "_guard" not in fired:
             raise EngineError(f"ruleset {name}: the guard rule did not fire; no result")
         return fired
@@ -201,6 +226,9 @@ class DurableHost:
         if _FACT_ID_JSON not in fact_json:  # (inside a JSON string value its quotes would be escaped)
             raise EngineError(f"ruleset {name}: the fact has no \"id\": \"{FACT_ID}\"; it could not be retracted")
         try:
+            if self.results_only:
+                code, names = dre.assert_fact_fired(handle, fact_json, _RETRACT, MAX_ACTIONS)
+                return self._checked(name, code, names)
             code, offset = dre.assert_fact(handle, fact_json)
             fired = self._drain(handle, name, code, offset)
             code, offset = dre.retract_fact(handle, _RETRACT)
@@ -222,6 +250,12 @@ class DurableHost:
         self._busy = True
         try:
             try:
+                if self.results_only:
+                    try:
+                        code, names = dre.assert_fact_fired(handle, fact_json, None, MAX_ACTIONS)
+                        return self._checked(name, code, names)
+                    finally:
+                        dre.delete_state(handle, SID)
                 code, offset = dre.assert_fact(handle, fact_json)
                 try:
                     return self._drain(handle, name, code, offset)

@@ -31,7 +31,8 @@ from .server import bearer, make_keys, metric
 
 
 class HoldingCore:
-    """durable_rules' module, except that ``assert_fact`` from one chosen thread waits until released."""
+    """durable_rules' module, except that asserting (``assert_fact``, or the patched build's results-only
+    ``assert_fact_fired``) from one chosen thread waits until released."""
 
     def __init__(self, real: Any, holder: threading.Thread | None = None) -> None:
         self._real = real
@@ -42,11 +43,18 @@ class HoldingCore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
-    def assert_fact(self, *args: Any) -> Any:
+    def _hold(self) -> None:
         if threading.current_thread() is self.holder:
             self.inside.set()
             assert self.release.wait(60)
+
+    def assert_fact(self, *args: Any) -> Any:
+        self._hold()
         return self._real.assert_fact(*args)
+
+    def assert_fact_fired(self, *args: Any) -> Any:
+        self._hold()
+        return self._real.assert_fact_fired(*args)
 
 
 def test_a_second_host_on_another_thread_is_refused_while_one_is_inside(engine: Engine, base: RuleBase,
