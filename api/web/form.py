@@ -261,13 +261,17 @@ def drop_closed(draft: dict[str, Any], gates: Gates) -> list[str]:
     and a stale answer must not stay in the proposal. Returns the facts removed; the draft keeps them under
     ``dropped`` so the check-your-answers page can say why they went."""
     dropped: list[str] = []
-    while True:
-        have, _ = apply_implications(gates, known(draft))
-        closed = [f for f in known(draft) if ans.answerable(f) and gates.gate(f, have) is False]
+    kept: set[str] = set()  # closed, but the document cannot drop them alone (e.g. stated by a screening answer)
+    while True:  # a removal may close further gates; every round removes or keeps at least one fact
+        facts = known(draft)
+        have, _ = apply_implications(gates, facts)
+        closed = [f for f in facts if f not in kept and ans.answerable(f) and gates.gate(f, have) is False]
         if not closed:
             break
         draft["proposal"] = ans.apply(draft["proposal"], dict.fromkeys(closed))
-        dropped += closed
+        after = known(draft)
+        dropped += [f for f in closed if f not in after]
+        kept |= {f for f in closed if f in after}
     have, _ = apply_implications(gates, known(draft))
     gone = [f for f in draft["unknown"] if gates.gate(f, have) is False]
     draft["unknown"] = [f for f in draft["unknown"] if f not in gone]

@@ -224,3 +224,12 @@ def test_a_key_that_expires_ends_its_web_sessions(site: tuple[TestClient, dbm.Da
         conn.execute(text("UPDATE api_keys SET expires_at = :t WHERE id = :k"),
                      {"t": "2020-01-01 00:00:00.000000+00:00", "k": made.principal.key_id})
     assert client.get("/queue").headers["location"].startswith("/login")
+
+
+def test_closed_facts_the_document_derives_stay_and_dropping_ends(base) -> None:
+    # "No partners" states an empty partner list; the partners' flags are read from that list (false), their
+    # gate (partners.count > 0) is closed, and they cannot be removed on their own: they stay, and the loop ends.
+    draft = webform.new_draft()
+    webform.set_screening(draft, "partners", "no")
+    assert webform.drop_closed(draft, base.gates) == []
+    assert draft["proposal"]["partners"] == [] and "dropped" not in draft
