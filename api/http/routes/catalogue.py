@@ -59,8 +59,9 @@ schema_response = {"description": "A JSON Schema (draft 2020-12).",
 
 @router.get("/v1/schemas/{name}", tags=["schemas"], summary="The JSON Schema of a proposal or a verdict",
          response_model=None, responses={200: schema_response, **problem_responses(404)})
-async def get_schema(request: Request, name: Literal["proposal", "verdict"]) -> Response:
-    """``proposal``: what to send. ``verdict``: what comes back. Public."""
+async def get_schema(request: Request, name: Literal["proposal", "verdict", "verdict-slim"]) -> Response:
+    """``proposal``: what to send. ``verdict-slim``: what comes back by default; ``verdict``: what comes back with
+    ``?view=full``. Public."""
     body = state_of(request).schemas.get(name)
     if body is None:
         raise Problem("not-found", f"The {name} schema is not available on this server.")

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from biotoets.api.cli import main
 from biotoets.api.http.app import create_app
 from biotoets.api.settings import Settings
-from biotoets.api.store import checks, receipts
+from biotoets.api.store import bases, checks, receipts
 from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth
 from biotoets.engine.loader import default_rules_dir, load_rule_base
@@ -111,6 +111,17 @@ def test_replay_uses_the_stored_rule_files_after_the_rules_change(changed_rules:
     assert main(["replay", check["id"], "--database-url", url]) == 0
     out = capsys.readouterr().out
     assert "stored:   prohibited" in out and "the whole verdict document is identical" in out
+
+    # A server with the shipped rules expands the check with the old rule base, from its snapshot.
+    bases_known = bases._bases.copy()
+    bases._bases.clear()
+    try:
+        with TestClient(create_app(Settings(database_url=url))) as client:
+            full = client.get(f"/v1/checks/{check['id']}?view=full", headers={"Authorization": f"Bearer {key}"})
+        assert full.status_code == 200
+        assert full.json()["verdict"]["grounds"][0]["title"]["en"].endswith("(old wording)")
+    finally:
+        bases._bases.update(bases_known)
 
     # A snapshot whose files no longer match their hash is refused, never used.
     db = dbm.Database(url)
