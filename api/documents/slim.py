@@ -100,7 +100,13 @@ def _slim_ground(g: Mapping[str, Any], lang: str, values: dict[str, Any]) -> dic
     return {"rule": g["rule"], "status": g["status"], "effect": g["effect"], "title": g["title"][lang]}
 
 
+def _is_slim_advice(a: Mapping[str, Any]) -> bool:
+    return set(a) == {"rule", "title"} and isinstance(a["title"], str)
+
+
 def _slim_advice(a: Mapping[str, Any], lang: str, values: dict[str, Any]) -> dict[str, Any]:
+    if "rule" not in a or "facts" not in a:  # not a rule's advice as the engine writes it: kept as it is
+        return dict(a)
     _keep_values(a, values)
     return {"rule": a["rule"], "title": a["title"][lang]}
 
@@ -146,7 +152,8 @@ def expand(verdict: Mapping[str, Any], base: RuleBase) -> dict[str, Any]:
         elif key == "open_norms":
             out[key] = [{**n, "norm": _norm(base, n["rule"])} for n in value]
         elif key == "advice":
-            out[key] = [advice_json(base, rules[a["rule"]], values) for a in value]
+            # (an item of another shape than a rule's advice is kept as it is)
+            out[key] = [advice_json(base, rules[a["rule"]], values) if _is_slim_advice(a) else dict(a) for a in value]
         elif key == "trace":
             out[key] = _expand_trace(value)
         elif key == "disclaimer":
@@ -214,16 +221,23 @@ def readable(verdict: Mapping[str, Any]) -> dict[str, Any]:
         possible_grounds=[ground(g) for g in verdict["possible_grounds"]],
         defeated=[{"rule": d["rule"], "title": text(d["title"]), "by": d["by"]} for d in verdict["defeated"]],
         conditions=[{**{k: v for k, v in c.items() if k != "n"}, "what": text(c["what"]),
-                     "authority": text(c["authority"]), "citation": None} for c in verdict["conditions"]],
+                     "authority": text(c["authority"]), "citation": _lost_citation(c["rule"])}
+                    for c in verdict["conditions"]],
         questions=[{**q, "question": text(q["question"])} for q in verdict["questions"]],
         open_norms=[{**n, "norm": text("")} for n in verdict["open_norms"]],
         advice=[{"rule": a["rule"], "title": text(a["title"]), "label": ADVICE_LABEL.as_dict(), "facts": {},
-                 "sources": []} for a in verdict.get("advice", [])],
+                 "sources": []} if _is_slim_advice(a) else dict(a) for a in verdict.get("advice", [])],
         trace=_expand_trace(verdict["trace"]),
         disclaimer=disclaimer(verdict),
     )
     out["values"] = values
     return out
+
+
+def _lost_citation(rule_id: str) -> dict[str, Any]:
+    """A citation's place when the rule base is lost: the rule's id is all that is known of it."""
+    return {"source": None, "source_title": {}, "citation": rule_id, "article": "", "article_summary": {},
+            "identifier": None, "url": None, "quote": None, "binding": True, "verified": False}
 
 
 def disclaimer(verdict: Mapping[str, Any]) -> dict[str, str]:

@@ -100,7 +100,8 @@ def test_the_pdf_receipt_holds_the_case_number_answers_grounds_articles_and_cond
     client, db = site
     key = auth.create_key(db, "applicant", "Lab").key
     client.cookies.clear()
-    check = client.post(f"/v1/checks?lang={lang}", json=GERMLINE, headers={"Authorization": f"Bearer {key}"}).json()
+    check = client.post(f"/v1/checks?lang={lang}&view=full", json=GERMLINE,
+                        headers={"Authorization": f"Bearer {key}"}).json()  # full: with the citations
     as_user(client, key)
     r = client.get(f"/checks/{check['id']}/receipt.pdf?lang={lang}")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
