@@ -85,3 +85,23 @@ def test_a_verdict_stored_in_the_full_form_reads_as_it_is(engine: Engine, base: 
     full = as_json(engine.evaluate(PLAIN, date(2026, 6, 1)))
     assert slim.full(full, base) == full == slim.full(full, None)
     assert slim.disclaimer(full) == full["disclaimer"]
+
+
+def test_the_relevance_fields_come_back_as_they_were(engine: Engine, base: RuleBase) -> None:
+    """determined, undetermined, next_question, not_assessed, questions' tier and depends_on, conditions'
+    if_refused (issue 14): per-verdict fields and texts, kept inline through the slim form."""
+    full = as_json(engine.evaluate(GERMLINE, date(2026, 6, 1), lang="en"))
+    text = {"nl": "Nog niet genoeg informatie.", "en": "Not enough information yet."}
+    full.update(determined=False, undetermined={"reason": text, "scope_questions": ["animal.involved"]},
+                next_question=full["questions"][0]["fact"],
+                not_assessed=[{"until": ["animal.involved"], "domains": ["animals"],
+                               "rules": ["animals.licence-refused"], "text": text}])
+    for i, q in enumerate(full["questions"]):
+        q.update(tier="ABCD"[i % 4], depends_on=["human.embryo"] if i else [])
+    full["conditions"][0]["if_refused"] = {"rules": ["germline.embryo-research"], "text": text}
+    thin = as_json(slim.slim(full, base))
+    SLIM_SCHEMA.validate(thin)
+    assert thin["undetermined"] == full["undetermined"] and thin["not_assessed"] == full["not_assessed"]
+    assert thin["conditions"][0]["if_refused"] == full["conditions"][0]["if_refused"]
+    assert [q["tier"] for q in thin["questions"]] == [q["tier"] for q in full["questions"]]
+    assert slim.expand(thin, base) == full
