@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from ...vocab import RuleEffect
 from ..deps import catalogue, json_response, state_of
-from ..models.catalogue import RuleDocument, RuleList, SourceList
+from ..models.catalogue import QuestionList, RuleDocument, RuleList, SourceList
 from ..openapi import problem_responses
 from ..problems import Problem
 
@@ -51,6 +51,15 @@ async def get_rule(request: Request, rule_id: str) -> Response:
 async def list_sources(request: Request) -> Response:
     """Every law, regulation, treaty and policy document in the registry, with its articles. Public."""
     return json_response(catalogue(request).sources)
+
+
+@router.get("/v1/questions", tags=["catalogue"], summary="The questions a verdict may ask, by fact",
+         response_model=None, responses={200: {"model": QuestionList, "description": "Every question."},
+                                         **problem_responses(503)})
+async def list_questions(request: Request) -> Response:
+    """Every fact a verdict may ask about, with its question in both languages and the rules that read it: the
+    texts of a slim verdict's `questions` (by `fact`). Public."""
+    return json_response(catalogue(request).questions)
 
 
 schema_response = {"description": "A JSON Schema (draft 2020-12).",

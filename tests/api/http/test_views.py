@@ -111,3 +111,15 @@ def test_an_old_check_is_expanded_from_its_snapshot_when_the_process_does_not_kn
     again = api.client.get(f"{created.headers['location']}?view=full", headers=api.headers(applicant_key)).json()
     assert again == full
     assert bases.known(full["ruleset_hash"]) is not None  # rebuilt once, then kept
+
+
+def test_the_questions_catalogue_holds_the_texts_of_a_slim_verdicts_questions(api: Api, applicant_key: str) -> None:
+    thin = evaluate(api, applicant_key, GERMLINE, "&lang=nl")
+    full = evaluate(api, applicant_key, GERMLINE, "&lang=nl&view=full")
+    r = api.client.get("/v1/questions")
+    assert r.status_code == 200
+    catalogue = {q["fact"]: q for q in r.json()["questions"]}
+    assert r.json()["ruleset"]["hash"] == thin["ruleset"]["hash"]
+    for q, expanded in zip(thin["questions"], full["questions"], strict=True):
+        assert catalogue[q["fact"]]["question"] == expanded["question"]
+        assert catalogue[q["fact"]]["question"]["nl"] == q["question"]
