@@ -55,7 +55,7 @@ class EngineBusy(RuntimeError):
 
 def _build(rules_dir: Path | None) -> Engine:
     """Load the rules and compile them -- or reuse the engine already compiled from identical files."""
-    base = bases.remember(load_rule_base(rules_dir))  # the verdicts it makes are stored slim against it
+    base = bases.remember(load_rule_base(rules_dir), evaluates=True)  # its verdicts are stored slim against it
     key = (str(rules_dir) if rules_dir else None, base.digest)
     engine = _engines.get(key)
     if engine is None:

@@ -9,23 +9,29 @@ are rebuilt from their stored snapshot (``receipts.rule_base``).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from biotoets.engine.model import RuleBase
 
 from ..documents import slim as slim_form
 
-SIZE = 8  # rule bases kept: a server evaluates with one, replay and old checks touch a few more
+SIZE = 8  # older rule bases kept (replay, old checks), the most recently used
 _lock = threading.Lock()
 _bases: OrderedDict[str, RuleBase] = OrderedDict()
+_evaluating: dict[str, RuleBase] = {}  # the rule bases this process evaluates with: never forgotten
 
 
-def remember(base: RuleBase) -> RuleBase:
-    """Keep ``base`` as the rule base of its hash (the most recently used are kept)."""
+def remember(base: RuleBase, evaluates: bool = False) -> RuleBase:
+    """Keep ``base`` as the rule base of its hash: for good if this process ``evaluates`` with it (its verdicts
+    are stored slim against it), else among the most recently used."""
     with _lock:
+        if evaluates:
+            _evaluating[base.digest] = base
+            return base
         _bases[base.digest] = base
         _bases.move_to_end(base.digest)
         while len(_bases) > SIZE:
@@ -35,10 +41,25 @@ def remember(base: RuleBase) -> RuleBase:
 
 def known(ruleset_hash: str) -> RuleBase | None:
     with _lock:
-        base = _bases.get(ruleset_hash)
-        if base is not None:
+        base = _evaluating.get(ruleset_hash) or _bases.get(ruleset_hash)
+        if ruleset_hash in _bases:
             _bases.move_to_end(ruleset_hash)
         return base
+
+
+@contextlib.contextmanager
+def forgotten() -> Iterator[None]:
+    """For a while, know no rule base (as a process that has just started): tests and the bench use it."""
+    with _lock:
+        kept = (dict(_evaluating), OrderedDict(_bases))
+        _evaluating.clear()
+        _bases.clear()
+    try:
+        yield
+    finally:
+        with _lock:
+            _evaluating.update(kept[0])
+            _bases.update(kept[1])
 
 
 def stored_form(verdict: Mapping[str, Any]) -> dict[str, Any]:

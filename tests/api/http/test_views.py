@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 import orjson
@@ -107,10 +106,10 @@ def test_an_old_check_is_expanded_from_its_snapshot_when_the_process_does_not_kn
         api: Api, applicant_key: str, monkeypatch: pytest.MonkeyPatch) -> None:
     created = api.client.post(f"/v1/checks?as_of={DAY}", json=GERMLINE, headers=api.headers(applicant_key))
     full = api.client.get(f"{created.headers['location']}?view=full", headers=api.headers(applicant_key)).json()
-    monkeypatch.setattr(bases, "_bases", OrderedDict())  # forgotten: only the stored snapshot has it now
-    again = api.client.get(f"{created.headers['location']}?view=full", headers=api.headers(applicant_key)).json()
+    with bases.forgotten():  # only the stored snapshot has it now
+        again = api.client.get(f"{created.headers['location']}?view=full", headers=api.headers(applicant_key)).json()
+        assert bases.known(full["ruleset_hash"]) is not None  # rebuilt once, then kept
     assert again == full
-    assert bases.known(full["ruleset_hash"]) is not None  # rebuilt once, then kept
 
 
 def test_the_questions_catalogue_holds_the_texts_of_a_slim_verdicts_questions(api: Api, applicant_key: str) -> None:

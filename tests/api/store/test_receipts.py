@@ -113,15 +113,10 @@ def test_replay_uses_the_stored_rule_files_after_the_rules_change(changed_rules:
     assert "stored:   prohibited" in out and "the whole verdict document is identical" in out
 
     # A server with the shipped rules expands the check with the old rule base, from its snapshot.
-    bases_known = bases._bases.copy()
-    bases._bases.clear()
-    try:
-        with TestClient(create_app(Settings(database_url=url))) as client:
-            full = client.get(f"/v1/checks/{check['id']}?view=full", headers={"Authorization": f"Bearer {key}"})
-        assert full.status_code == 200
-        assert full.json()["verdict"]["grounds"][0]["title"]["en"].endswith("(old wording)")
-    finally:
-        bases._bases.update(bases_known)
+    with bases.forgotten(), TestClient(create_app(Settings(database_url=url))) as client:
+        full = client.get(f"/v1/checks/{check['id']}?view=full", headers={"Authorization": f"Bearer {key}"})
+    assert full.status_code == 200
+    assert full.json()["verdict"]["grounds"][0]["title"]["en"].endswith("(old wording)")
 
     # A snapshot whose files no longer match their hash is refused, never used.
     db = dbm.Database(url)
