@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from biotoets.engine.model import RuleBase
+from biotoets.engine.model import RuleBase, per_rule_base
 from biotoets.engine.verdict import ADVICE_LABEL, DISCLAIMER, advice_json, citation_json, ground_json
 
 SLIM = "slim"
@@ -82,14 +82,12 @@ def slim(verdict: Mapping[str, Any], base: RuleBase, lang: str | None = None) ->
             out[key] = lang
         else:  # verdict, summary, changes, derived, ruleset, the relevance fields, ...: kept as they are
             out[key] = value
-    out["values"] = values
+    out["values"] = {fact: value for fact, value in values.items() if value != "unknown"}
     return out
 
 
 def _keep_values(g: Mapping[str, Any], values: dict[str, Any]) -> Mapping[str, Any]:
-    for fact, value in g["facts"].items():
-        if value != "unknown":
-            values[fact] = value
+    values.update(g["facts"])  # a fact has one value in every ground ("unknown" ones are dropped at the end)
     return g
 
 
@@ -111,10 +109,17 @@ def _slim_advice(a: Mapping[str, Any], lang: str, values: dict[str, Any]) -> dic
     return {"rule": a["rule"], "title": a["title"][lang]}
 
 
+def _condition_numbers(base: RuleBase) -> dict[tuple[str, str, str, str, str], int]:
+    return {(r.id, k.what.nl, k.what.en, k.authority.nl, k.authority.en): i
+            for r in base.rules.values() for i, k in enumerate(r.conditions)}
+
+
+_numbers = per_rule_base(_condition_numbers)
+
+
 def _slim_condition(base: RuleBase, c: Mapping[str, Any], lang: str) -> dict[str, Any]:
-    rule = base.rules[c["rule"]]
-    index = next(i for i, k in enumerate(rule.conditions)
-                 if k.what.as_dict() == c["what"] and k.authority.as_dict() == c["authority"])
+    what, authority = c["what"], c["authority"]
+    index = _numbers(base)[(c["rule"], what["nl"], what["en"], authority["nl"], authority["en"])]
     extra = {k: v for k, v in c.items() if k not in ("rule", "what", "authority", "citation")}
     return {"rule": c["rule"], "n": index, "what": c["what"][lang], "authority": c["authority"][lang], **extra}
 
