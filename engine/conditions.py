@@ -211,6 +211,21 @@ def kleene(node: Node, facts: Mapping[str, Any]) -> Truth:
     return False if all(r is False for r in results) else None
 
 
+def open_facts(node: Node, facts: Mapping[str, Any]) -> set[str]:
+    """The unknown facts that can still decide an undecided condition: those under a part that is itself
+    undecided (an "any" that already holds, or an "all" already false, leaves its other parts moot)."""
+    if kleene(node, facts) is not None:
+        return set()
+    if isinstance(node, Leaf):
+        return {node.fact}
+    if isinstance(node, Not):
+        return open_facts(node.item, facts)
+    out: set[str] = set()
+    for part in node.items:
+        out |= open_facts(part, facts)
+    return out
+
+
 def words(node: Node, depth: int = 0, lang: str = "en") -> list[str]:
     """The condition as indented lines of plain words, in Dutch or English."""
     pad = "  " * depth

@@ -19,6 +19,7 @@ from .conditions import Truth
 from .explain import Explainer
 from .facts import flatten
 from .host import FACT_ID, SID, DurableHost, EngineError
+from .implications import apply_implications
 from .model import RuleBase, Scenario
 from .proposal import Proposal
 from .verdict import Evaluation, build_verdict
@@ -107,7 +108,11 @@ class Engine:
         return Evaluation(dict(facts), statuses, derived, trace, on)
 
     def evaluate_facts(self, facts: Mapping[str, Any], on: date) -> Evaluation:
+        # Declared implications settle facts that were not given (questions.yaml); the trace shows them.
+        facts, implied = apply_implications(self.base.gates, facts)
         result = self.fire(facts, on)
+        result.trace[:0] = [{"ruleset": "implications", "fired": f"{i['fact']}={i['value']}", "rule": i["implication"],
+                             "form": "implied"} for i in implied]
         if self.check_reference:
             ref_status, ref_derived = reference.rule_statuses(self.base, facts, on)
             if ref_status != result.statuses or ref_derived != result.derived:

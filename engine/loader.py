@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
 from . import conditions as cond
+from . import gates
 from .facts import Fact, base_facts
 from .model import (
     RESTRICTING,
@@ -29,6 +30,7 @@ from .model import (
     NamedList,
     Rule,
     RuleBase,
+    RuleLoadError,
     ScopeBasis,
     Source,
     Text,
@@ -37,19 +39,6 @@ from .yamlio import YamlError, load_yaml
 
 SPECIAL_FILES = ("sources.yaml", "questions.yaml", "lists.yaml")
 Fail = Callable[[str, str], NoReturn]  # reports a problem (reason, JSON path) by raising RuleLoadError
-
-
-class RuleLoadError(Exception):
-    """The rule base cannot be loaded. Says where and why."""
-
-    def __init__(self, file: str, reason: str, rule: str | None = None, path: str = "") -> None:
-        self.file, self.rule, self.path, self.reason = file, rule, path, reason
-        where = file
-        if rule:
-            where += f": rule {rule}"
-        if path:
-            where += f": at {path}"
-        super().__init__(f"{where}: {reason}")
 
 
 @cache
@@ -176,7 +165,12 @@ def build_from_documents(docs: Documents) -> RuleBase:
     sources = _sources(docs.sources)
     lists = _lists(docs.lists, sources)
     questions = {k: Text(v["nl"], v["en"]) for k, v in docs.questions["questions"].items()}
-    return build_rule_base(docs.rules, sources, lists, questions, docs.files)
+    base = build_rule_base(docs.rules, sources, lists, questions, docs.files)
+    try:
+        base.gates = gates.build_gates(docs.questions, base)
+    except gates.GateError as exc:
+        raise RuleLoadError("questions.yaml", exc.reason, exc.rule, exc.path, exc.check) from None
+    return base
 
 
 def load_rule_base(directory: Path | None = None) -> RuleBase:

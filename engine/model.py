@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any, Literal, TypeVar
 
 from . import conditions as cond
+from .conditions import Truth
 from .facts import Fact
 
 Effect = Literal["allowed", "conditional", "prohibited"]
@@ -24,6 +25,29 @@ SEVERITY: dict[str, int] = {effect: rank for rank, effect in enumerate(EFFECTS)}
 RESTRICTING: tuple[Effect, ...] = ("conditional", "prohibited")
 ADVICE = "advice"  # non-binding guidance: listed apart in a verdict, never part of it
 FAR_FUTURE = "9999-12-31"
+
+
+class RuleLoadError(Exception):
+    """The rule base cannot be loaded. Says where and why."""
+
+    def __init__(self, file: str, reason: str, rule: str | None = None, path: str = "",
+                 check: str | None = None) -> None:
+        self.file, self.rule, self.path, self.reason = file, rule, path, reason
+        self.check = check  # the lint's name for the defect, where loading knows it (gates.GateError)
+        where = file
+        if rule:
+            where += f": rule {rule}"
+        if path:
+            where += f": at {path}"
+        super().__init__(f"{where}: {reason}")
+
+
+class GateError(Exception):
+    """questions.yaml declares a gate or implication that cannot be used; ``check`` names the defect kind."""
+
+    def __init__(self, check: str, reason: str, rule: str | None = None, path: str = "") -> None:
+        super().__init__(reason)
+        self.check, self.reason, self.rule, self.path = check, reason, rule, path
 
 
 @dataclass(frozen=True)
@@ -129,6 +153,44 @@ class NamedList:
     open_norm: bool
 
 
+@dataclass(frozen=True)
+class Gate:
+    """How and when one fact's question is asked."""
+
+    fact: str
+    kind: str  # design | classification | status
+    scope: bool  # tier A: what the proposal involves
+    ask_when: cond.Node | None
+    depends_on: tuple[str, ...]  # the facts the gate reads
+
+
+@dataclass(frozen=True)
+class Implication:
+    id: str
+    when: cond.Node
+    then: tuple[tuple[str, Any], ...]
+    because: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Gates:
+    questions: dict[str, Gate]
+    implications: tuple[Implication, ...]
+
+    def gate(self, fact: str, known: Mapping[str, Any]) -> Truth:
+        """Whether the fact's question may be asked: True (ask), False (closed), None (ask its gate first)."""
+        g = self.questions.get(fact)
+        return True if g is None or g.ask_when is None else cond.kleene(g.ask_when, known)
+
+    def kind(self, fact: str) -> str:
+        g = self.questions.get(fact)
+        return g.kind if g else "design"
+
+    def is_scope(self, fact: str) -> bool:
+        g = self.questions.get(fact)
+        return bool(g and g.scope)
+
+
 @dataclass
 class RuleBase:
     """Everything the engine needs, validated and cross-checked."""
@@ -141,6 +203,7 @@ class RuleBase:
     domains: dict[str, Text]
     digest: str
     files: dict[str, bytes] = field(repr=False)
+    gates: Gates = field(default_factory=lambda: Gates({}, ()), repr=False)  # the questions' gates (gates.py)
 
     def derived_facts(self) -> dict[str, list[Rule]]:
         out: dict[str, list[Rule]] = {}

@@ -19,6 +19,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from . import conditions as cond
+from . import relevance
 from .conditions import Truth
 from .facts import answered_by
 from .model import ADVICE, SEVERITY, VERDICT_WORDS, Rule, RuleBase, Scenario, Text, per_rule_base
@@ -244,15 +246,15 @@ def advice_json(base: RuleBase, rule: Rule, known: dict[str, Any]) -> dict[str, 
 
 def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: dict[str, Truth],
                    seen: set[str] | None = None) -> set[str]:
-    """The unknown proposal facts behind a rule, through unknown derived facts and exceptions."""
+    """The unknown proposal facts that can still decide a rule, through unknown derived facts and exceptions
+    (a part of the condition already settled by the facts given asks nothing more)."""
     seen = seen if seen is not None else set()
     if rule.id in seen:
         return set()
     seen.add(rule.id)
     out: set[str] = set()
-    st = _static(base)
-    derived_rules = st.derived_rules
-    for f in st.facts.get(rule.id) or rule.facts:
+    derived_rules = _static(base).derived_rules
+    for f in cond.open_facts(rule.when, known):
         if f in derived_rules:
             if derived.get(f) is None:
                 for r in derived_rules[f]:
@@ -275,13 +277,15 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
     definite = [r for r in day.by_order if status[r.id] is True]
     possible = [r for r in day.by_order if status[r.id] is None]
     verdict = _max_effect([r.effect for r in definite])
-    could_become = _max_effect([verdict] + [r.effect for r in possible])
     shaky = {r.id: may_be_defeated(base, status, r.id) for r in definite}
     floor = _max_effect([r.effect for r in definite if not shaky[r.id]])
+    rel = relevance.assess(base, known, definite, possible, verdict, shaky, floor,
+                           lambda r: unknown_inputs(base, r, known, ev.derived))
+    could_become = rel.could_become
 
     grounds = [ground_json(base, r, known, "applies") for r in definite]
     grounds += [ground_json(base, r, known, "applies") for r in day.classifiers if ev.statuses[r.id] is True]
-    possible_grounds = [ground_json(base, r, known, "may_apply") for r in possible]
+    possible_grounds = [ground_json(base, r, known, "may_apply") for r in rel.listed]
     defeated = [
         {"rule": r.id, "title": r.title.as_dict(),
          "by": [e for e in r.exceptions if status[e] is True]}
@@ -293,39 +297,12 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
          "citation": citation_json(base, c.citation)}
         for r in definite if r.effect == "conditional" for c in r.conditions
     ]
-    questions_by_fact: dict[str, dict[str, Any]] = {}
-    for r in possible:
-        if SEVERITY[r.effect] <= SEVERITY[verdict]:
-            continue
-        for f in sorted(unknown_inputs(base, r, known, ev.derived)):
-            q = questions_by_fact.get(f)
-            if q is None:  # (built only when new: most facts are shared by several rules)
-                q = questions_by_fact[f] = {
-                    "fact": f, "question": base.questions[f].as_dict(), "could_lead_to": r.effect, "rules": [],
-                }
-            q["rules"].append(r.id)
-            if SEVERITY[r.effect] > SEVERITY[q["could_lead_to"]]:
-                q["could_lead_to"] = r.effect
-    for r in definite:
-        # Unknown exceptions of the rules that set the verdict: answering them could lower it.
-        if not shaky[r.id] or SEVERITY[r.effect] < SEVERITY[verdict]:
-            continue
-        for ex in shaky[r.id]:
-            for f in sorted(unknown_inputs(base, base.rules[ex], known, ev.derived)):
-                q = questions_by_fact.get(f)
-                if q is None:
-                    q = questions_by_fact[f] = {
-                        "fact": f, "question": base.questions[f].as_dict(), "could_lead_to": floor, "rules": [],
-                    }
-                q["rules"].append(ex)
-    questions = sorted(
-        questions_by_fact.values(),
-        key=lambda q: (-SEVERITY[q["could_lead_to"]], -len(q["rules"]), q["fact"]),
-    )
+    relevance.say_refusals(conditions, rel.refusals)
+    questions = rel.questions
     open_norms = [
         {"rule": r.id, "status": "applies" if status[r.id] is True else "may_apply",
          "norm": r.open_norm.as_dict()}
-        for r in day.by_order if status[r.id] is not False and r.open_norm
+        for r in definite + rel.listed if r.open_norm
     ]
     advice = [advice_json(base, r, known) for r in day.advice if status[r.id] is True]
     domains = list(day.domains)
@@ -342,6 +319,9 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
             "domain": "all", "effect": "allowed", "facts": {}, "citations": [],
         })
     changes = explainer.changes(ev.facts, ev.statuses, ev.as_of, verdict, applies) if explainer else []
+    open_domains = {r.domain for r in definite + rel.listed} | {r.domain for r in day.classifiers
+                                                               if ev.statuses[r.id] is True}
+    changes = [c for c in changes if relevance.keep_change(base, c, ev.facts, open_domains, verdict)]
     words = VERDICT_WORDS[verdict]
     summary = Text(
         f"Op grond van de gegeven feiten: {words.nl}."
@@ -351,9 +331,16 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
         + ("" if verdict == could_become else f" Incomplete: could become {VERDICT_WORDS[could_become].en}.")
         + ("" if verdict == floor else f" With the missing facts it could also become {VERDICT_WORDS[floor].en}."),
     )
+    if not rel.determined:
+        summary = relevance.undetermined_summary(rel, verdict, could_become, floor)
     return {
         "verdict": verdict,
         "complete": floor == verdict == could_become,
+        "determined": rel.determined,
+        "undetermined": None if rel.determined or rel.reason is None else {
+            "reason": rel.reason.as_dict(), "scope_questions": rel.open_scope},
+        "next_question": questions[0]["fact"] if questions else None,
+        "not_assessed": rel.not_assessed,
         "could_become": could_become,
         "could_fall_to": floor,
         "summary": summary.get(lang),

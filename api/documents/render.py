@@ -7,6 +7,7 @@ from typing import Any
 from biotoets.engine import conditions as cond
 from biotoets.engine.model import Rule, RuleBase
 
+EFFECTS = ("allowed", "conditional", "prohibited")
 LABELS = {
     "en": {
         "verdict": "Verdict", "could_become": "could become", "could_fall_to": "could fall to",
@@ -25,6 +26,8 @@ LABELS = {
         "changes": "What would change it",
         "facts_read": "Facts read", "derived_by": "derived by",
         "assessor": "a judgement an assessor must weigh",
+        "undetermined": "Not enough information yet", "on_facts_given": "on the facts given",
+        "range": "range", "tier": "tier", "not_assessed": "Not assessed yet",
     },
     "nl": {
         "verdict": "Oordeel", "could_become": "kan worden", "could_fall_to": "kan dalen tot",
@@ -44,6 +47,8 @@ LABELS = {
         "changes": "Wat het oordeel zou veranderen",
         "facts_read": "Gelezen feiten", "derived_by": "afgeleid door",
         "assessor": "een afweging voor de beoordelaar",
+        "undetermined": "Nog niet genoeg informatie", "on_facts_given": "op grond van de gegeven feiten",
+        "range": "bereik", "tier": "niveau", "not_assessed": "Nog niet beoordeeld",
     },
 }
 
@@ -73,7 +78,12 @@ def verdict_text(v: dict[str, Any], lang: str = "en") -> str:
     L = LABELS[lang]
     out: list[str] = []
     head = f"{L['verdict']}: {L[v['verdict']]}"
-    if not v["complete"]:
+    if v.get("determined") is False:
+        # Not a verdict yet: what the facts given say, and how far the open scope questions can move it.
+        span = sorted({v["could_fall_to"], v["verdict"], v["could_become"]}, key=list(EFFECTS).index)
+        head = (f"{L['undetermined']}  ({L['on_facts_given']}: {L[v['verdict']]}; "
+                f"{L['range']}: {' – '.join(L[x] for x in (span[0], span[-1])) if len(span) > 1 else L[span[0]]})")
+    elif not v["complete"]:
         head += f"  ({L['incomplete']}; {L['could_become']} {L[v['could_become']]}"
         if v.get("could_fall_to", v["verdict"]) != v["verdict"]:
             head += f", {L['could_fall_to']} {L[v['could_fall_to']]}"
@@ -101,6 +111,8 @@ def verdict_text(v: dict[str, Any], lang: str = "en") -> str:
         for c in v["conditions"]:
             out.append(f"  [ ] {c['what'][lang]}")
             out.append(f"      {L['authority']}: {c['authority'][lang]}; {_cite(c['citation'], lang)}")
+            if c.get("if_refused"):
+                out.append(f"      {c['if_refused']['text'][lang]}")
     if v["open_norms"]:
         out += ["", L["open_norms"] + ":"]
         for n in v["open_norms"]:
@@ -118,13 +130,18 @@ def verdict_text(v: dict[str, Any], lang: str = "en") -> str:
     if v["questions"]:
         out += ["", L["questions"] + ":"]
         for q in v["questions"]:
-            out.append(f"  ? {q['question'][lang]}  [{q['fact']}; {L['leads_to']} {L[q['could_lead_to']]}]")
+            tier = f"{L['tier']} {q['tier']}; " if "tier" in q else ""
+            out.append(f"  ? {q['question'][lang]}  [{tier}{q['fact']}; {L['leads_to']} {L[q['could_lead_to']]}]")
     if v["possible_grounds"]:
         out += ["", L["possible"] + ":"]
         for g in v["possible_grounds"][:12]:
             out.append(f"  ~ [{L[g['effect']]}] {g['title'][lang]} ({g['rule']})")
         if len(v["possible_grounds"]) > 12:
             out.append(f"  … +{len(v['possible_grounds']) - 12}")
+    if v.get("not_assessed"):
+        out += ["", L["not_assessed"] + ":"]
+        for n in v["not_assessed"]:
+            out.append(f"  … {n['text'][lang]}")
     rs = v["ruleset"]
     out += [
         "",

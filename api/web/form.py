@@ -3,8 +3,9 @@
 The form starts with a few questions that set the scene (``start`` in
 ``webtext.yaml``), then asks only what the engine's verdict lists as open
 questions -- facts that are unknown and could change the verdict -- one at a
-time, in the order of ``rules/questions.yaml``, until none is left or the
-applicant has said "I don't know" to the rest. Each answer re-evaluates.
+time, in the verdict's relevance order, until none is left or the applicant
+has said "I don't know" to the rest. Each answer re-evaluates; an answer whose
+question's gate has closed is removed (``drop_closed``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from typing import Any
 from urllib.parse import quote
 
 import yaml
+
+from biotoets.engine.implications import apply_implications
+from biotoets.engine.model import Gates
 
 from ..documents import answers as ans
 from ..vocab import EFFECTS
@@ -224,12 +228,33 @@ def known(draft: Mapping[str, Any]) -> dict[str, Any]:
     return ans.known_facts(draft["proposal"])
 
 
-def open_questions(verdict: Mapping[str, Any], draft: Mapping[str, Any], order: Sequence[str]) -> list[str]:
-    """The facts still to ask, in the questions file's order: open in the verdict, not answered
-    "I don't know", and askable (a partner's flag needs the partners' countries first)."""
+def drop_closed(draft: dict[str, Any], gates: Gates) -> list[str]:
+    """Remove the answers (and "I don't know"s) whose question's gate is now closed: they can no longer matter,
+    and a stale answer must not stay in the proposal. Returns the facts removed; the draft keeps them under
+    ``dropped`` so the check-your-answers page can say why they went."""
+    dropped: list[str] = []
+    while True:
+        have, _ = apply_implications(gates, known(draft))
+        closed = [f for f in known(draft) if ans.answerable(f) and gates.gate(f, have) is False]
+        if not closed:
+            break
+        draft["proposal"] = ans.apply(draft["proposal"], dict.fromkeys(closed))
+        dropped += closed
+    have, _ = apply_implications(gates, known(draft))
+    gone = [f for f in draft["unknown"] if gates.gate(f, have) is False]
+    draft["unknown"] = [f for f in draft["unknown"] if f not in gone]
+    dropped += gone
+    if dropped:
+        draft["dropped"] = sorted(set(draft.get("dropped", [])) | set(dropped))
+    return dropped
+
+
+def open_questions(verdict: Mapping[str, Any], draft: Mapping[str, Any]) -> list[str]:
+    """The facts still to ask, in the verdict's relevance order (scope first, then what can decide a prohibition,
+    then conditions, then the status of applications): open in the verdict, not answered "I don't know", and
+    askable (a partner's flag needs the partners' countries first)."""
     skip = set(draft["unknown"])
     have = known(draft)
-    rank = {f: i for i, f in enumerate(order)}
     out: dict[str, None] = {}
     for q in verdict["questions"]:
         fact = ans.asked_as(q["fact"])
@@ -240,7 +265,7 @@ def open_questions(verdict: Mapping[str, Any], draft: Mapping[str, Any], order: 
                 continue  # countries unknown or none: the flag cannot be stated
             fact = "partners.countries"
         out[fact] = None
-    return sorted(out, key=lambda f: rank.get(f, len(rank)))
+    return list(out)
 
 
 def question_help(verdict: Mapping[str, Any], fact: str) -> dict[str, Any] | None:

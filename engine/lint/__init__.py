@@ -70,9 +70,9 @@ def lint_directory(directory: Path, covered_rules: Iterable[str] | None = None) 
     try:
         base = load_rule_base(directory)
     except RuleLoadError as exc:
-        kind = "schema" if exc.path and ("is not valid" in exc.reason or "is a required property" in exc.reason
-                                         or "does not match" in exc.reason or "is not of type" in exc.reason
-                                         or "Additional properties" in exc.reason or "is not one of" in exc.reason
-                                         or "is too short" in exc.reason) else "reference"
+        schema = exc.path and any(s in exc.reason for s in (
+            "is not valid", "is a required property", "does not match", "is not of type", "Additional properties",
+            "is not one of", "is too short"))
+        kind = exc.check or ("schema" if schema else "reference")  # gates.py names its own defects
         return LintReport([Finding(kind, exc.rule or exc.file, str(exc))])
     return lint_report(base, covered_rules)

@@ -46,6 +46,8 @@ def _start() -> dict[str, Any]:
 
 
 async def store_draft(request: Request, user: WebUser, draft: dict[str, Any] | None) -> None:
+    if draft is not None and draft.get("started"):
+        webform.drop_closed(draft, base_of(request).gates)  # answers whose gate closed leave the proposal
     await asyncio.to_thread(save_draft, db_of(request), user.session, draft)
 
 
@@ -190,7 +192,7 @@ async def apply_next(request: Request) -> Response:
     user = await need(request, Role.applicant)
     draft = draft_of(user)
     verdict = await evaluate_draft(request, draft)
-    remaining = webform.open_questions(verdict, draft, list(base_of(request).questions))
+    remaining = webform.open_questions(verdict, draft)
     if not remaining:
         return see_other("/apply/check")
     return see_other(f"/apply/q/{quote(remaining[0])}")
@@ -209,7 +211,7 @@ async def _question(request: Request, user: WebUser, draft: dict[str, Any], fact
                     raw: Mapping[str, str] | None, error: str | None) -> Response:
     lang = lang_of(request)
     verdict = await evaluate_draft(request, draft)
-    remaining = webform.open_questions(verdict, draft, list(base_of(request).questions))
+    remaining = webform.open_questions(verdict, draft)
     asked = draft.get("asked", [])
     position = asked.index(fact) + 1 if fact in asked else len(asked) + 1
     back = "/apply/involves"
@@ -254,7 +256,7 @@ async def rest_unknown(request: Request) -> Response:
     await posted(request, user)
     draft = draft_of(user)
     verdict = await evaluate_draft(request, draft)
-    for fact in webform.open_questions(verdict, draft, list(base_of(request).questions)):
+    for fact in webform.open_questions(verdict, draft):
         draft["unknown"].append(fact)
     await store_draft(request, user, draft)
     return see_other("/apply/check")
@@ -272,12 +274,13 @@ async def check_answers(request: Request) -> Response:
     screening = [{"label": spec["label"][lang], "value": webform.value_label(
         "", {"yes": True, "no": False}.get(draft["screening"].get(name, "")), lang),
         "link": "/apply/involves?return=check"} for name, spec in _start()["screening"].items()]
-    remaining = webform.open_questions(verdict, draft, order)
+    remaining = webform.open_questions(verdict, draft)
     asked = draft.get("asked") or []
     back = f"/apply/q/{quote(asked[-1])}" if asked else "/apply/involves"  # the page before this one
+    dropped = [webform.fact_label(f, lang) for f in draft.get("dropped", [])]
     return render(request, "apply_check.html", user, rows=rows, screening=screening, back=back,
                   title_value=draft["proposal"].get("title"), remaining=remaining,
-                  unknown=[r for r in rows if not r["known"]])
+                  unknown=[r for r in rows if not r["known"]], dropped=dropped)
 
 
 @route(router, "/apply/result", methods=("POST",))

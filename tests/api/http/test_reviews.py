@@ -11,6 +11,7 @@ import orjson
 import pytest
 from sqlalchemy import text
 
+from biotoets.api.documents import answers
 from biotoets.api.store import audit
 from biotoets.api.workflow import TRANSITIONS, Conflict, next_status, possible_steps
 
@@ -203,7 +204,7 @@ def test_request_information_defaults_to_the_open_questions(api: Api, applicant_
                                                             assessor_key: str) -> None:
     check = create(api, applicant_key, GERMLINE)
     state = review(api, assessor_key, check["id"], decision="request_information").json()
-    open_facts = {q["fact"] for q in check["verdict"]["questions"]}
+    open_facts = {answers.asked_as(q["fact"]) for q in check["verdict"]["questions"]}  # partners.count: the list
     assert {q["fact"] for q in state["requested"]} == open_facts
     complete = create(api, applicant_key, REPRODUCTIVE)
     body = problem(review(api, assessor_key, complete["id"], decision="request_information"), 422)
@@ -211,9 +212,10 @@ def test_request_information_defaults_to_the_open_questions(api: Api, applicant_
 
 
 def test_the_review_queue_filters(api: Api, applicant_key: str, assessor_key: str) -> None:
-    fresh = create(api, applicant_key, GERMLINE)  # incomplete, with open norms
+    # Open norms are listed only for rules in the proposal's scope: a GMO release brings the permit's open norm.
+    fresh = create(api, applicant_key, {**GERMLINE, "gmo": {"use": "release"}})  # incomplete, with open norms
     done = create(api, applicant_key, PLAIN)
-    complete = create(api, applicant_key, REPRODUCTIVE)  # complete (prohibited), yet with open norms
+    complete = create(api, applicant_key, {**REPRODUCTIVE, "gmo": {"use": "release"}})  # complete, with open norms
     settled = create(api, applicant_key, SETTLED)  # no open norms
     review(api, assessor_key, done["id"], decision="confirm")
     assert fresh["verdict"]["open_norms"] and not settled["verdict"]["open_norms"]

@@ -36,7 +36,7 @@ def test_an_evaluation_is_slim_by_default_and_full_on_request(api: Api, applican
     assert ground["title"] == full["grounds"][0]["title"][lang] and "citations" not in ground
     assert thin["questions"][0]["question"] == full["questions"][0]["question"][lang]
     assert thin["disclaimer"] == full["disclaimer"][lang]
-    assert len(orjson.dumps(thin)) * 3 < len(orjson.dumps(full))
+    assert len(orjson.dumps(thin)) * 2 < len(orjson.dumps(full))
 
 
 def test_an_unknown_view_is_refused_with_the_views_there_are(api: Api, applicant_key: str) -> None:

@@ -65,16 +65,29 @@ def test_answers_write_facts_into_a_proposal_and_i_dont_know_removes_them() -> N
     assert ans.asked_as("export.dual_use_items.count") == "export.dual_use_items"
 
 
-def test_the_form_asks_open_questions_in_the_questions_files_order() -> None:
-    verdict = {"questions": [{"fact": "gmo.permit", "could_lead_to": "prohibited", "rules": []},
-                             {"fact": "gmo.use", "could_lead_to": "prohibited", "rules": []},
+def test_the_form_asks_open_questions_in_the_verdicts_relevance_order() -> None:
+    verdict = {"questions": [{"fact": "gmo.use", "could_lead_to": "prohibited", "rules": []},
                              {"fact": "partners.count", "could_lead_to": "conditional", "rules": []},
+                             {"fact": "gmo.permit", "could_lead_to": "prohibited", "rules": []},
                              {"fact": "partners.listed_entity", "could_lead_to": "prohibited", "rules": []}]}
-    order = ["gmo.use", "gmo.permit", "partners.countries", "partners.listed_entity"]
     draft = webform.new_draft()
-    assert webform.open_questions(verdict, draft, order) == ["gmo.use", "gmo.permit", "partners.countries"]
+    assert webform.open_questions(verdict, draft) == ["gmo.use", "partners.countries", "gmo.permit"]
     draft["unknown"] = ["gmo.use", "partners.countries"]  # "I don't know" is never asked again
-    assert webform.open_questions(verdict, draft, order) == ["gmo.permit"]
+    assert webform.open_questions(verdict, draft) == ["gmo.permit"]
+
+
+def test_answers_whose_gate_closed_leave_the_draft(base) -> None:
+    draft = webform.new_draft()
+    draft["proposal"] = {"animal": {"involved": True, "vertebrate": True, "cephalopod": False},
+                         "gmo": {"use": "contained", "containment_level": 2}}
+    draft["unknown"] = ["gmo.permit"]
+    assert webform.drop_closed(draft, base.gates) == []
+    draft["proposal"]["animal"]["involved"] = False
+    draft["proposal"]["gmo"]["use"] = "none"
+    dropped = webform.drop_closed(draft, base.gates)
+    assert set(dropped) == {"animal.vertebrate", "animal.cephalopod", "gmo.containment_level", "gmo.permit"}
+    assert draft["proposal"] == {"animal": {"involved": False}, "gmo": {"use": "none"}}
+    assert draft["unknown"] == [] and set(draft["dropped"]) == set(dropped)
 
 
 
