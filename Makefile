@@ -21,9 +21,10 @@ install: $(STAMP)
 run: install pango
 	$(BIN)/biotoets serve
 
-# The PDF receipt is laid out by WeasyPrint, which needs Pango from the system (Debian's packages).
+# The PDF receipt is laid out by WeasyPrint, which needs Pango and HarfBuzz's subsetter from the system (Debian's
+# packages; WeasyPrint subsets the fonts it embeds).
 pango:
-	@ldconfig -p | grep -q libpangoft2-1.0 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }
+	@{ ldconfig -p | grep -q libpangoft2-1.0 && ldconfig -p | grep -q libharfbuzz-subset; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; }
 
 services:
 	bash .ci/services.sh

@@ -22,6 +22,15 @@ from .implications import apply_implications, compiled, consistent
 from .model import GateError, Gates, Implication, Rule, RuleBase
 
 OTHER = "\x00other"  # a value no rule or gate mentions
+QUICK_BUDGET = 20_000  # assignments a quick proof may try before leaving it to the full one
+BUDGET = 2_000_000  # assignments the full proof may try for one gate and rule; beyond it loading refuses the gate
+
+
+def _size(domains: _Domains, names: list[str]) -> int:
+    n = 1
+    for name in names:
+        n *= len(domains.of(name))
+    return n
 
 
 class _Domains:
@@ -251,6 +260,8 @@ def _enumerate_closed(gates: Gates, base: RuleBase, gate: cond.Node, conjunct: c
     domains = _Domains(base, [gate, conjunct] + [i.when for i in implied]
                        + [r.when for d in needed for r in derived[d]], implied)
     names_list = sorted(names)
+    if _size(domains, names_list) > QUICK_BUDGET:
+        return False  # not a quick proof: the full one decides
     for values in itertools.product(*(domains.of(n) for n in names_list)):
         given = {n: v for n, v in zip(names_list, values, strict=True) if v is not None}
         if not consistent(local, given):
@@ -277,6 +288,12 @@ def _counter_example(gates: Gates, base: RuleBase, fact: str, gate: cond.Node, r
     domains = _Domains(base, [rule.when, gate] + [w.when for w in watch] + [i.when for i in implied]
                        + [r.when for d in needed for r in derived[d]], implied)
     names_list = sorted(names)
+    if _size(domains, names_list) > BUDGET:
+        raise GateError(
+            "gate-proof-budget",
+            f"the gate of {fact!r} cannot be proven sound for rule {rule.id!r}: its proof would try more than "
+            f"{BUDGET:,} combinations of {len(names_list)} facts; narrow the gate or split the rule",
+            rule.id, f"/questions/{fact}/ask_when")
     for values in itertools.product(*(domains.of(n) for n in names_list)):
         given = {n: v for n, v in zip(names_list, values, strict=True) if v is not None}
         if not consistent(gates, given):

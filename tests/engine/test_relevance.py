@@ -283,3 +283,20 @@ def test_skipping_a_gated_out_question_never_changes_the_verdict(engine, proposa
     after = engine.evaluate(answered, ON, explain=False)
     for key in ("verdict", "could_become", "could_fall_to"):
         assert before[key] == after[key], (fact, value, key)
+
+
+def test_a_gate_too_large_to_prove_stops_loading_with_the_gate_and_the_rule(rules_copy) -> None:
+    import yaml
+    doc = yaml.safe_load((rules_copy / "xeno.yaml").read_text(encoding="utf-8"))
+    facts = ["transplant.living_material", "human.embryo", "human.gametes", "human.somatic_cells", "human.subjects",
+             "animal.involved", "plant.involved", "gmo.microorganism", "gmo.viral_vector", "medicine.medicinal_product",
+             "knowledge.sensitive_technology", "export.intangible_transfer", "animal.human_cells_introduced",
+             "animal.vertebrate"]
+    doc["rules"].append({"id": "xeno.wide", "title": {"nl": "breed", "en": "wide"}, "effect": "allowed",
+                         "when": {"any": [{"fact": f, "eq": True} for f in facts]}, "valid_from": "2000-01-01"})
+    (rules_copy / "xeno.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    with pytest.raises(RuleLoadError) as info:
+        load_rule_base(rules_copy)
+    assert info.value.check == "gate-proof-budget"
+    assert info.value.rule == "xeno.wide" and info.value.path.startswith("/questions/")
+    assert "cannot be proven sound" in str(info.value)

@@ -16,7 +16,9 @@ def test_evaluation_returns_the_verdict_and_stores_nothing(api: Api, applicant_k
     assert r.status_code == 200
     v = r.json()
     assert v["verdict"] == "conditional" and v["could_become"] == "prohibited" and not v["complete"]
-    assert v["questions"] and v["next_question"] == v["questions"][0]["fact"]  # scope first (relevance)
+    # what the proposal involves is asked first: the example leaves scope questions open
+    assert v["determined"] is False and v["next_question"] == v["questions"][0]["fact"]
+    assert {q["tier"] for q in v["questions"]} == {"A"}
     assert v["view"] == "slim" and v["disclaimer"].startswith("Decision support")
     assert v["lang"] == "en" == r.headers["content-language"]
     after = api.client.get("/v1/checks", headers=api.headers(applicant_key)).json()["items"]
