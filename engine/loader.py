@@ -27,13 +27,16 @@ from .model import (
     Article,
     Citation,
     ConditionToFulfil,
+    GateError,
     NamedList,
     Rule,
     RuleBase,
-    RuleLoadError,
     ScopeBasis,
     Source,
     Text,
+)
+from .model import (
+    RuleLoadError as RuleLoadError,  # re-exported: the loader's callers catch it from here
 )
 from .yamlio import YamlError, load_yaml
 
@@ -168,7 +171,7 @@ def build_from_documents(docs: Documents) -> RuleBase:
     base = build_rule_base(docs.rules, sources, lists, questions, docs.files)
     try:
         base.gates = gates.build_gates(docs.questions, base)
-    except gates.GateError as exc:
+    except GateError as exc:
         raise RuleLoadError("questions.yaml", exc.reason, exc.rule, exc.path, exc.check) from None
     return base
 

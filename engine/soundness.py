@@ -184,7 +184,7 @@ def _affected(readers: Mapping[str, list[Rule]], fact: str) -> list[Rule]:
         for r in readers.get(stack.pop(), []):
             if r.effect != "derive":
                 out[r.id] = r
-            elif r.derives not in seen:
+            elif r.derives is not None and r.derives not in seen:
                 seen.add(r.derives)
                 stack.append(r.derives)
     return [out[k] for k in sorted(out)]

@@ -31,8 +31,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if files is None:
             raise CliError(f"the rule files of ruleset {check.ruleset_hash[:12]} are not stored in this database; "
                            "the check cannot be replayed")
-        replayed = receipts.ReplayEngines(size=1).evaluate(check, files)
-        report = receipts.replay_report(check, replayed)
+        report = receipts.ReplayEngines(size=1).report(check, files)
         report["audit_record"] = receipts.record_replay(db, actor(), report)
     finally:
         db.dispose()

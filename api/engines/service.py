@@ -24,6 +24,7 @@ from biotoets.engine.model import RuleBase
 from biotoets.engine.proposal import Proposal
 
 from .. import observability as obs
+from ..store import bases
 
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
@@ -54,7 +55,7 @@ class EngineBusy(RuntimeError):
 
 def _build(rules_dir: Path | None) -> Engine:
     """Load the rules and compile them -- or reuse the engine already compiled from identical files."""
-    base = load_rule_base(rules_dir)
+    base = bases.remember(load_rule_base(rules_dir), evaluates=True)  # its verdicts are stored slim against it
     key = (str(rules_dir) if rules_dir else None, base.digest)
     engine = _engines.get(key)
     if engine is None:

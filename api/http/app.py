@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             st.catalogue = Catalogue.build(st.service.base, ENGINE_VERSION)
             # Keep the rule files a stored check is evaluated with, before the first check is stored (replay).
             await asyncio.to_thread(receipts.keep_snapshot, db, st.service.base)
-            for name in ("proposal", "verdict"):
+            for name in ("proposal", "verdict", "verdict-slim"):
                 schema = load_schema(name)
                 if schema is not None:
                     st.schemas[name] = orjson.dumps(schema, option=orjson.OPT_INDENT_2)

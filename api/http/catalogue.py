@@ -91,6 +91,7 @@ class Catalogue:
     rule_details: dict[str, bytes]
     sources: bytes
     domains: list[str]
+    questions: bytes
 
     @classmethod
     def build(cls, base: RuleBase, engine_version: str) -> Catalogue:
@@ -103,7 +104,12 @@ class Catalogue:
             "ruleset": ruleset,
             "sources": [source_json(s) for s in sorted(base.sources.values(), key=lambda s: s.id)],
         })
-        return cls(ruleset, [rule_summary(base, r) for r in ordered], details, sources, sorted(base.domains))
+        questions = orjson.dumps({"ruleset": ruleset, "questions": [
+            {"fact": fact, "question": text.as_dict(),
+             "rules": sorted(r.id for r in base.rules.values() if fact in r.facts)}
+            for fact, text in sorted(base.questions.items())]})
+        return cls(ruleset, [rule_summary(base, r) for r in ordered], details, sources, sorted(base.domains),
+                   questions)
 
     def rules_document(self, domain: str | None, effect: str | None) -> bytes:
         rules = [r for r in self.rules

@@ -23,7 +23,7 @@ from .. import observability as obs
 from ..engines.service import EngineBusy, EngineNotReady, EngineService
 from ..faults import InternalFault
 from ..settings import Settings
-from ..store import checks
+from ..store import bases, checks
 from ..store import db as dbm
 from ..store.keys import KeyCache, Principal, Role
 from ..vocab import Lang, today
@@ -228,6 +228,11 @@ async def evaluate(request: Request, received: ReceivedProposal, as_of: dt.date 
         raise InternalFault("the engine gave no verdict", exc) from exc
 
 
+def in_view(verdict: dict[str, Any], view: str) -> dict[str, Any]:
+    """A verdict just made (full), in the view asked for: slim (the default, as it is stored) or full."""
+    return verdict if view == "full" else bases.stored_form(verdict)
+
+
 AsOf = Annotated[dt.date | None, Query(description="Apply the law of this date (YYYY-MM-DD); default: today "
                                                    "in the Netherlands.")]
 LangQ = Annotated[Lang | None, Query(description="Language of the verdict's texts; default: from "
@@ -235,6 +240,11 @@ LangQ = Annotated[Lang | None, Query(description="Language of the verdict's text
 Include = Annotated[Literal["changes"] | None, Query(
     description="'changes': also compute what would change the verdict (the verdict's 'changes' list). It is "
                 "computed on demand only: without it 'changes' is an empty list.")]
+View = Annotated[Literal["slim", "full"], Query(
+    description="'slim' (the default): the verdict refers to rules, sources and questions by id, with their texts "
+                "in the verdict's language; their other texts (citations, explanations, open norms) are in the "
+                "catalogue (/v1/rules, /v1/sources) -- schema /v1/schemas/verdict-slim. 'full': every text in "
+                "both languages, as the rule base the verdict was made with has them -- schema /v1/schemas/verdict.")]
 COMMON_PROBLEMS = (400, 401, 403, 413, 415, 422, 500, 503)
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[!-~]+$",

@@ -122,6 +122,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         schemas.update(hoist(verdict, "Verdict", "Verdict_"))
     else:  # pragma: no cover - only while the verdict schema is not shipped
         schemas["Verdict"] = {"type": "object", "description": "The verdict document."}
+    slim = load_schema("verdict-slim")
+    if slim is not None:
+        schemas.update(hoist(slim, "SlimVerdict", "SlimVerdict_"))
+    else:  # pragma: no cover - only while the slim verdict schema is not shipped
+        schemas["SlimVerdict"] = {"type": "object", "description": "The slim verdict document."}
     components["securitySchemes"] = {
         SECURITY_SCHEME: {
             "type": "http", "scheme": "bearer",

@@ -23,7 +23,7 @@ import orjson
 from sqlalchemy import bindparam, insert, select
 
 from ..faults import CheckNotFound
-from . import audit
+from . import audit, bases
 from .db import MAX_SEQ, Check, Database, as_utc, utcnow
 from .keys import Principal, Role
 
@@ -160,7 +160,7 @@ class Prepared:
 
 
 def prepare(new: NewCheck) -> Prepared:
-    v = new.verdict
+    v = bases.stored_form(new.verdict)  # slim: the rule base's texts are its catalogue's
     rs = v["ruleset"]
     scenario = rs["scenario"]["id"] if rs.get("scenario") else None
     check = StoredCheck(

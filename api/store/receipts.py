@@ -19,6 +19,7 @@ import base64
 import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -30,7 +31,8 @@ from biotoets.engine.model import RuleBase
 from biotoets.engine.proposal import Proposal
 from biotoets.engine.scenarios import rule_base_from_snapshot
 
-from . import audit
+from ..documents import slim
+from . import audit, bases
 from .checks import StoredCheck
 from .db import AuditRecord, Database, RulesetSnapshot, as_utc, utcnow
 
@@ -91,6 +93,38 @@ def load_snapshot(db: Database, ruleset_hash: str) -> dict[str, bytes] | None:
     return files
 
 
+def rule_base(db: Database, ruleset_hash: str) -> RuleBase | None:
+    """The rule base a check was evaluated under, by its hash: one this process knows, else rebuilt from its
+    stored snapshot; None when neither has it (the check is then read in its slim form's own texts)."""
+    base = bases.known(ruleset_hash)
+    if base is None:
+        files = load_snapshot(db, ruleset_hash)
+        if files is not None:
+            base = bases.remember(rule_base_from_snapshot(files)[0])
+    return base
+
+
+def full_verdict(db: Database, check: StoredCheck) -> dict[str, Any]:
+    """A stored check's verdict in the full form, with the texts of the rule base it was evaluated under (that
+    lost: in the shape of the full form, from the slim form's own texts -- for pages and the terminal)."""
+    verdict = check.verdict
+    return slim.full(verdict, rule_base(db, verdict["ruleset"]["hash"]))
+
+
+def with_full_verdict(db: Database, check: StoredCheck) -> StoredCheck:
+    """The check with its verdict in the full form (``?view=full``); SnapshotError when the rule base it was
+    evaluated under is not stored here."""
+    verdict = check.verdict
+    if not slim.is_slim(verdict):
+        return check
+    ruleset = verdict["ruleset"]["hash"]
+    base = rule_base(db, ruleset)
+    if base is None:
+        raise SnapshotError(f"the rule files of ruleset {ruleset[:12]} are not stored on this server, "
+                            "so the full view of this check cannot be built; its default (slim) view reads on its own")
+    return replace(check, verdict_json=orjson.dumps(slim.expand(verdict, base)).decode())
+
+
 # -- receipts -------------------------------------------------------------------------------------
 def receipt(db: Database, check: StoredCheck, outcome: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The receipt of a check's current evaluation (``outcome``: the review's result, if any)."""
@@ -139,7 +173,7 @@ def receipt(db: Database, check: StoredCheck, outcome: Mapping[str, Any] | None 
         "status": check.status,
         "review": dict(outcome) if outcome else None,
         "replayable": rule_files is not None,
-        "disclaimer": verdict["disclaimer"],
+        "disclaimer": slim.disclaimer(verdict),
     }
 
 
@@ -178,6 +212,7 @@ class ReplayEngines:
         engine = self._engines.get(ruleset_hash)
         if engine is None:
             base, scenario = rule_base_from_snapshot(files)
+            bases.remember(base)
             # The same engine name as when the check was made, so the trace reads the same.
             name = f"scenario/{scenario.id}" if scenario is not None else "law"
             engine = Engine(base, name=name, scenario=scenario)
@@ -197,6 +232,11 @@ class ReplayEngines:
             explain = bool(check.verdict.get("changes"))
         return engine.evaluate(proposal, check.as_of, lang=check.lang, explain=explain)
 
+    def report(self, check: StoredCheck, files: Mapping[str, bytes]) -> dict[str, Any]:
+        """Replay a check and say what changed (``replay_report``)."""
+        replayed = self.evaluate(check, files)
+        return replay_report(check, replayed, self.get(check.ruleset_hash, files).base)
+
     def changes(self, check: StoredCheck, files: Mapping[str, bytes]) -> list[dict[str, Any]]:
         """"What would change it" for a stored check, under the rules it was made with."""
         replayed = self.evaluate(check, files, explain=True)
@@ -207,14 +247,16 @@ class ReplayEngines:
         return changes
 
 
-def replay_report(check: StoredCheck, replayed: Mapping[str, Any]) -> dict[str, Any]:
+def replay_report(check: StoredCheck, replayed: Mapping[str, Any], base: RuleBase) -> dict[str, Any]:
+    """What replaying a check found, comparing the full forms (the stored one expanded with ``base``: the rule
+    base of its snapshot, the one it was replayed with)."""
     return {
         "check": check.id,
         "revision": check.revision,
         "ruleset_hash": check.ruleset_hash,
         "as_of": check.as_of.isoformat(),
         "engine_version": {"stored": check.engine_version, "replayed": ENGINE_VERSION},
-        **compare(check.verdict, replayed),
+        **compare(slim.full(check.verdict, base), replayed),
     }
 
 
@@ -266,5 +308,5 @@ async def replay_in_server(db: Database, check: StoredCheck) -> dict[str, Any]:
     if files is None:
         raise SnapshotError(f"the rule files of ruleset {check.ruleset_hash[:12]} are not stored on this server")
     loop = asyncio.get_running_loop()
-    replayed = await loop.run_in_executor(engine_executor(), _server_engines.evaluate, check, files)
-    return replay_report(check, replayed)
+    report: dict[str, Any] = await loop.run_in_executor(engine_executor(), _server_engines.report, check, files)
+    return report

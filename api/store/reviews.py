@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from ..faults import CheckNotFound
 from ..vocab import AWAITING_REVIEW, FINAL
 from ..workflow import AUDIT_ACTIONS, Conflict, ReviewRequest, check_decision, next_status, possible_steps
-from . import audit
+from . import audit, bases
 from .checks import StoredCheck, load_check
 from .db import ApiKey, Check, CheckRevision, Database, Review, as_utc, dumps, utcnow
 from .keys import Principal
@@ -102,7 +102,7 @@ def _next_revision(conn: Connection, check: StoredCheck, proposal: Mapping[str, 
     revision = check.revision + 1
     conn.execute(update(Check).where(Check.id == check.id).values(
         status=status, revision=revision, proposal_raw=proposal_json, proposal_media_type="application/json",
-        proposal_json=proposal_json, verdict_json=dumps(verdict), verdict=verdict["verdict"],
+        proposal_json=proposal_json, verdict_json=dumps(bases.stored_form(verdict)), verdict=verdict["verdict"],
         complete=verdict["complete"], could_become=verdict["could_become"],
         could_fall_to=verdict["could_fall_to"], as_of=dt.date.fromisoformat(rs["as_of"]), lang=verdict["lang"],
         ruleset_hash=rs["hash"], engine_version=rs["engine_version"], open_norms=len(verdict["open_norms"]),

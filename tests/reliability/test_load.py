@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import text
 
 from biotoets.api.analysis.casebase import load_cases
+from biotoets.api.documents import slim
 from biotoets.api.http.receive import validate_proposal
 from biotoets.api.store import audit
 from biotoets.api.store import db as dbm
@@ -67,12 +68,13 @@ def cases() -> list[tuple[dict[str, Any], dt.date]]:
 @pytest.fixture(scope="module")
 def sequential(engine: Engine, cases: list[tuple[dict[str, Any], dt.date]]) -> dict[tuple[int, str], Any]:
     """Each proposal's verdict in each language, evaluated one after another in this process, as JSON
-    (without "what would change it", as the API answers by default)."""
+    (slim and without "what would change it", as the API answers by default)."""
     out = {}
     for i, (doc, on) in enumerate(cases):
         proposal = validate_proposal(doc)
         for lang in LANGS:
-            out[(i, lang)] = orjson.loads(orjson.dumps(engine.evaluate(proposal, on, lang=lang, explain=False)))
+            verdict = engine.evaluate(proposal, on, lang=lang, explain=False)
+            out[(i, lang)] = orjson.loads(orjson.dumps(slim.slim(verdict, engine.base)))
     return out
 
 

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 VerdictDocument = Annotated[
     dict[str, Any],
-    WithJsonSchema({"allOf": [{"$ref": "#/components/schemas/Verdict"}], "description": "The verdict document."}),
+    WithJsonSchema({"oneOf": [{"$ref": "#/components/schemas/SlimVerdict"}, {"$ref": "#/components/schemas/Verdict"}],
+                    "description": "The verdict document: slim (the default) or, with ?view=full, full."}),
 ]
 ProposalDocument = Annotated[
     dict[str, Any],

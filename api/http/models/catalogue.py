@@ -105,3 +105,14 @@ class SourceDoc(Closed):
 class SourceList(Closed):
     ruleset: Ruleset
     sources: list[SourceDoc]
+
+
+class QuestionDoc(Closed):
+    fact: str = Field(description="The fact the question asks for: a verdict's questions[].fact.")
+    question: Text
+    rules: list[str] = Field(description="The rules that read the fact.")
+
+
+class QuestionList(Closed):
+    ruleset: Ruleset
+    questions: list[QuestionDoc]

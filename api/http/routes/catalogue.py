@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from ...vocab import RuleEffect
 from ..deps import catalogue, json_response, state_of
-from ..models.catalogue import RuleDocument, RuleList, SourceList
+from ..models.catalogue import QuestionList, RuleDocument, RuleList, SourceList
 from ..openapi import problem_responses
 from ..problems import Problem
 
@@ -53,14 +53,24 @@ async def list_sources(request: Request) -> Response:
     return json_response(catalogue(request).sources)
 
 
+@router.get("/v1/questions", tags=["catalogue"], summary="The questions a verdict may ask, by fact",
+         response_model=None, responses={200: {"model": QuestionList, "description": "Every question."},
+                                         **problem_responses(503)})
+async def list_questions(request: Request) -> Response:
+    """Every fact a verdict may ask about, with its question in both languages and the rules that read it: the
+    texts of a slim verdict's `questions` (by `fact`). Public."""
+    return json_response(catalogue(request).questions)
+
+
 schema_response = {"description": "A JSON Schema (draft 2020-12).",
                    "content": {"application/schema+json": {"schema": {"type": "object"}}}}
 
 
 @router.get("/v1/schemas/{name}", tags=["schemas"], summary="The JSON Schema of a proposal or a verdict",
          response_model=None, responses={200: schema_response, **problem_responses(404)})
-async def get_schema(request: Request, name: Literal["proposal", "verdict"]) -> Response:
-    """``proposal``: what to send. ``verdict``: what comes back. Public."""
+async def get_schema(request: Request, name: Literal["proposal", "verdict", "verdict-slim"]) -> Response:
+    """``proposal``: what to send. ``verdict-slim``: what comes back by default; ``verdict``: what comes back with
+    ``?view=full``. Public."""
     body = state_of(request).schemas.get(name)
     if body is None:
         raise Problem("not-found", f"The {name} schema is not available on this server.")

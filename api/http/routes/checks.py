@@ -24,6 +24,7 @@ from ..deps import (
     Include,
     LangQ,
     Reader,
+    View,
     database,
     evaluate,
     json_response,
@@ -53,11 +54,12 @@ router = APIRouter()
     openapi_extra={**proposal_body("The proposal, as JSON (or YAML)."), **secured()},
 )
 async def post_check(request: Request, principal: Applicant, as_of: AsOf = None, lang: LangQ = None,
-                     idempotency_key: IdempotencyKey = None) -> Response:
+                     idempotency_key: IdempotencyKey = None, view: View = "slim") -> Response:
     """Evaluate a proposal and store it, with its verdict, ruleset hash, engine version and date.
 
     Only applicants create checks; the check belongs to the key that created it. The stored verdict's
     `changes` ("what would change it") is an empty list: ask `GET /v1/checks/{id}?include=changes` for it.
+    The verdict is stored and answered slim; `?view=full` answers it with every text in both languages.
     With an Idempotency-Key,
     sending the same request again returns the check it stored instead of storing a second one.
     """
@@ -69,7 +71,7 @@ async def post_check(request: Request, principal: Applicant, as_of: AsOf = None,
         request_hash = hashlib.sha256(orjson.dumps(
             {"proposal": received.document, "as_of": as_of, "lang": chosen}, option=orjson.OPT_SORT_KEYS,
         )).hexdigest()
-        earlier = await stored_before(request, principal, idempotency_key, request_hash)
+        earlier = await stored_before(request, principal, idempotency_key, request_hash, view)
         if earlier is not None:
             return earlier
     verdict = await evaluate(request, received, as_of, chosen)
@@ -78,25 +80,36 @@ async def post_check(request: Request, principal: Applicant, as_of: AsOf = None,
     # The same key in a request that was stored meanwhile (two retries at once): answer with that one.
     stored, stored_hash, replayed = await create_once(writer(request), database(request), new)
     if replayed:
-        return replay_of(stored, stored_hash, request_hash)
+        return await replay_of(request, stored, stored_hash, request_hash, view)
+    if view == "full":
+        stored = await in_full(request, stored)
     return json_response(stored.document(), 201, headers={
         "Location": f"/v1/checks/{stored.id}", "Content-Language": chosen})
 
 
-async def stored_before(request: Request, principal: Principal, key: str, request_hash: str) -> Response | None:
+async def stored_before(request: Request, principal: Principal, key: str, request_hash: str,
+                        view: str) -> Response | None:
     """The answer to a request sent again with its Idempotency-Key: the check it stored, or a 422 problem."""
     found = await asyncio.to_thread(checks.by_idempotency_key, database(request), principal.key_id, key)
     if found is None:
         return None
-    return replay_of(*found, request_hash)
+    return await replay_of(request, *found, request_hash, view)
 
 
-def replay_of(stored: checks.StoredCheck, stored_hash: str | None, request_hash: str | None) -> Response:
+async def in_full(request: Request, stored: checks.StoredCheck) -> checks.StoredCheck:
+    """The check with its verdict in the full form, with the texts of the rule base it was evaluated under."""
+    return await asyncio.to_thread(receipts.with_full_verdict, database(request), stored)
+
+
+async def replay_of(request: Request, stored: checks.StoredCheck, stored_hash: str | None, request_hash: str | None,
+                    view: str) -> Response:
     """The check an earlier request with the same Idempotency-Key stored, if that request was this one."""
     if stored_hash != request_hash:
         raise Problem("idempotency-key-reused", "A check was already stored with this Idempotency-Key for a "
                       "different request; send a new proposal with a new key.",
                       errors=[{"parameter": "Idempotency-Key", "detail": f"already used for check {stored.id}"}])
+    if view == "full":
+        stored = await in_full(request, stored)
     return json_response(stored.document(), 201, headers={
         "Location": f"/v1/checks/{stored.id}", "Content-Language": stored.lang, "Idempotent-Replayed": "true"})
 
@@ -104,22 +117,27 @@ def replay_of(stored: checks.StoredCheck, stored_hash: str | None, request_hash:
 @router.get(
     "/v1/checks/{check_id}", tags=["checks"], summary="Get a stored check",
     response_model=None, responses={200: {"model": Check, "description": "The check."},
-                                    **problem_responses(401, 404, 500, 503)},
+                                    **problem_responses(401, 404, 409, 500, 503)},
     openapi_extra=secured(),
 )
 async def get_check(request: Request, check_id: str,
-                    principal: AnyKey, include: Include = None) -> Response:
+                    principal: AnyKey, include: Include = None, view: View = "slim") -> Response:
     """A check, for its owner or an assessor (a draft: its owner only). Anyone else is told it does not exist
     (404). Once an assessor has decided, the check carries the decision, its reason and the final verdict.
 
     With `?include=changes` the verdict's `changes` ("what would change it") is computed -- under the rules
     the check was made with -- and then kept for this check; without it, checks stored since explanations are
     on demand have an empty `changes` list.
+
+    The verdict is slim; with `?view=full` it is expanded with the texts of the rule base the check was
+    evaluated under (its stored snapshot), never today's: 409 when that rule base is not stored on this server.
     """
     db = database(request)
     stored = await asyncio.to_thread(checks.readable, db, check_id, principal)
     if include == "changes":
         stored = stored.with_changes(await receipts.changes_in_server(db, stored))
+    if view == "full":
+        stored = await in_full(request, stored)
     decision = None
     if stored.status in FINAL:
         decision = (await asyncio.to_thread(outcomes, db, [stored.id])).get(stored.id)

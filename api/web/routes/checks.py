@@ -74,7 +74,7 @@ async def _check_page(request: Request, user: WebUser, check: StoredCheck, error
     db = db_of(request)
     base = base_of(request)
     lang = lang_of(request)
-    verdict = check.verdict
+    verdict = await asyncio.to_thread(receipts.full_verdict, db, check)
     state = await asyncio.to_thread(reviews.state, db, check, base.questions)
     receipt = await asyncio.to_thread(receipts.receipt, db, check, state["outcome"])
     order = list(base.questions)

@@ -30,7 +30,8 @@ async def _receipt_context(request: Request, user: WebUser, check_id: str) -> di
     receipt = await asyncio.to_thread(receipts.receipt, db, check, state["outcome"])
     rows = webform.answer_rows(lang_of(request), orjson.loads(check.proposal_json), [],
                                list(base_of(request).questions), editable=False)
-    return {"check": check, "verdict": check.verdict, "receipt": receipt, "state": state, "rows": rows}
+    verdict = await asyncio.to_thread(receipts.full_verdict, db, check)
+    return {"check": check, "verdict": verdict, "receipt": receipt, "state": state, "rows": rows}
 
 
 @route(router, "/checks/{check_id}/receipt")

@@ -87,6 +87,7 @@ MATRIX: dict[tuple[str, str], tuple[Request, dict[str, int]]] = {
     ("GET", "/v1/rules"): (at("/v1/rules"), PUBLIC),
     ("GET", "/v1/rules/{rule_id}"): (at("/v1/rules/xeno.ban"), PUBLIC),
     ("GET", "/v1/sources"): (at("/v1/sources"), PUBLIC),
+    ("GET", "/v1/questions"): (at("/v1/questions"), PUBLIC),
     ("GET", "/v1/schemas/{name}"): (at("/v1/schemas/proposal"), PUBLIC),
     ("GET", "/healthz"): (at("/healthz"), PUBLIC),
     ("GET", "/readyz"): (at("/readyz"), PUBLIC),

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from biotoets.api.cli import main
 from biotoets.api.http.app import create_app
 from biotoets.api.settings import Settings
-from biotoets.api.store import checks, receipts
+from biotoets.api.store import bases, checks, receipts
 from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth
 from biotoets.engine.loader import default_rules_dir, load_rule_base
@@ -101,7 +101,7 @@ def test_replay_uses_the_stored_rule_files_after_the_rules_change(changed_rules:
         db.dispose()
     old_hash = check["ruleset_hash"]
     assert old_hash != load_rule_base().digest  # the shipped rules are now different
-    assert check["verdict"]["grounds"][0]["title"]["en"].endswith("(old wording)")
+    assert check["verdict"]["grounds"][0]["title"].endswith("(old wording)")  # slim: in the check's language
 
     # The CLI replays with the shipped rules installed, yet under the stored snapshot of the old files.
     assert main(["replay", check["id"], "--database-url", url, "--json"]) == 0
@@ -111,6 +111,12 @@ def test_replay_uses_the_stored_rule_files_after_the_rules_change(changed_rules:
     assert main(["replay", check["id"], "--database-url", url]) == 0
     out = capsys.readouterr().out
     assert "stored:   prohibited" in out and "the whole verdict document is identical" in out
+
+    # A server with the shipped rules expands the check with the old rule base, from its snapshot.
+    with bases.forgotten(), TestClient(create_app(Settings(database_url=url))) as client:
+        full = client.get(f"/v1/checks/{check['id']}?view=full", headers={"Authorization": f"Bearer {key}"})
+    assert full.status_code == 200
+    assert full.json()["verdict"]["grounds"][0]["title"]["en"].endswith("(old wording)")
 
     # A snapshot whose files no longer match their hash is refused, never used.
     db = dbm.Database(url)
@@ -135,8 +141,10 @@ def test_replay_reports_a_changed_verdict(api: Api, applicant_key: str) -> None:
     check = api.client.post("/v1/checks", json=GERMLINE, headers=api.headers(applicant_key)).json()
     stored = checks.load_check(api.db, check["id"])
     assert stored is not None
-    tampered: dict[str, Any] = {**stored.verdict, "verdict": "allowed"}
-    report = receipts.replay_report(stored, tampered)
+    base = receipts.rule_base(api.db, stored.ruleset_hash)
+    assert base is not None
+    tampered: dict[str, Any] = {**receipts.full_verdict(api.db, stored), "verdict": "allowed"}
+    report = receipts.replay_report(stored, tampered, base)
     assert report["verdict_unchanged"] is False and report["differences"] == ["verdict"]
 
 
