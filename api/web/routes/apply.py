@@ -226,9 +226,14 @@ async def _question(request: Request, user: WebUser, draft: dict[str, Any], fact
            "raw": raw if raw is not None else webform.raw_of(fact, webform.known(draft), draft["unknown"]),
            "question": questions_of(request).get(fact), "error": error, "help": help_of(request).get(fact)}
     left = len([f for f in remaining if f != fact])
+    # The last question only when no answer to it can open another: no scope question is open and no other
+    # question's gate reads this one.
+    opens = verdict.get("determined") is False or any(
+        fact in g.depends_on for g in base_of(request).gates.questions.values())
+    last = left == 0 and not opens
     errors = [{"field": webform.field_id(fact), "text": error}] if error else []
     return render(request, "apply_question.html", user, status=400 if error else 200, row=row,
-                  why=webform.question_help(verdict, fact), position=position, left=left, back=back,
+                  why=webform.question_help(verdict, fact), position=position, left=left, last=last, back=back,
                   return_to=request.query_params.get("return", ""), errors=errors)
 
 

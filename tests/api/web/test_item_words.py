@@ -31,15 +31,21 @@ def start(client: TestClient, token: str) -> Any:
                                                 "partners:answer": "no", "abroad:answer": "yes"})
 
 
+# Where things go is a scope question: the items are asked once something is known to go abroad.
+SCOPE = {"export.destination_countries": {"answer": "list", "codes": "US"},
+         "export.intangible_transfer": {"answer": "no"}}
+
+
 def walk_to(client: TestClient, token: str, r: Any, fact: str, asked: list[str]) -> str:
-    """Answer 'I don't know' to every question before ``fact``; the question pages seen on the way."""
+    """Answer the scope questions (``SCOPE``) and 'I don't know' to every other question before ``fact``; the
+    question pages seen on the way."""
     while r.status_code == 303 and r.headers["location"].startswith(("/apply/q/", "/apply/next")):
         page = client.get(r.headers["location"], follow_redirects=True)
         here = str(page.url).rsplit("/", 1)[-1]
         asked.append(here)
         if here == fact:
             return page.text
-        r = client.post(f"/apply/q/{here}", data={"csrf": token, "answer": "unknown"})
+        r = client.post(f"/apply/q/{here}", data={"csrf": token, **SCOPE.get(here, {"answer": "unknown"})})
     raise AssertionError(f"{fact} was not asked; asked: {asked}")
 
 
@@ -100,7 +106,13 @@ def test_in_a_browser_the_items_are_ticked_by_their_words_and_the_page_passes_ax
         while "/apply/q/export.items" not in page.url:
             assert "/apply/q/" in page.url, page.url
             asked.append(page.url)
-            choose(page, "answer", "unknown")
+            if "/apply/q/export.destination_countries" in page.url:  # where it goes: a scope question
+                choose(page, "answer", "list")
+                page.fill("input[name='codes']", "US")
+            elif "/apply/q/export.intangible_transfer" in page.url:
+                choose(page, "answer", "no")
+            else:
+                choose(page, "answer", "unknown")
             page.click("form[action^='/apply/q/'] button[type=submit]")
         assert not [u for u in asked if "dual_use_items" in u]
         expect(page.locator("h1")).to_have_text("Wat gaat er naar de partner of bestemming? Kies alles wat van "
