@@ -234,12 +234,16 @@ def drop_closed(draft: dict[str, Any], gates: Gates) -> list[str]:
     ``dropped`` so the check-your-answers page can say why they went."""
     dropped: list[str] = []
     while True:
-        have, _ = apply_implications(gates, known(draft))
-        closed = [f for f in known(draft) if ans.answerable(f) and gates.gate(f, have) is False]
+        before = known(draft)
+        have, _ = apply_implications(gates, before)
+        closed = [f for f in before if ans.answerable(f) and gates.gate(f, have) is False]
         if not closed:
             break
         draft["proposal"] = ans.apply(draft["proposal"], dict.fromkeys(closed))
-        dropped += closed
+        after = known(draft)
+        dropped += [f for f in closed if f not in after]
+        if after == before:  # what is left is not an answer but follows from one (no partners: none is listed)
+            break
     have, _ = apply_implications(gates, known(draft))
     gone = [f for f in draft["unknown"] if gates.gate(f, have) is False]
     draft["unknown"] = [f for f in draft["unknown"] if f not in gone]
