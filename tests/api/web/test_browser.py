@@ -89,7 +89,7 @@ def test_an_applicant_finds_a_reproductive_germline_proposal_prohibited_and_read
     expect(page.locator(".advice")).to_contain_text("Decision support, not legal advice")
     shot(page, "applicant-1-start")
     fill_start(page, "Edited embryos transferred to establish a pregnancy",
-               {"activity": "basic_research", "purpose": "biomedical_research", "technique": "crispr"},
+               {"activity": "basic_research", "technique": "crispr"},
                {"human.embryo": "yes", "human.gametes": "no", "human.somatic_cells": "no", "human.subjects": "no",
                 "animal.involved": "no", "plant.involved": "no", "gmo.use": "none"},
                {"partners": "no", "abroad": "no"}, shots="applicant")
@@ -141,11 +141,13 @@ def test_an_applicant_gets_a_conditional_verdict_in_dutch_with_a_checklist_and_a
     sign_in(page, server, server.other_applicant_key, then="/apply", lang="nl")
     expect(page.locator("h1")).to_have_text("Toets uw biotechnologisch voorstel")
     fill_start(page, "Genetisch gewijzigde muizen als ziektemodel",
-               {"activity": "basic_research", "purpose": "biomedical_research", "technique": "crispr"},
+               {"activity": "basic_research", "technique": "crispr"},
                {"human.embryo": "no", "human.gametes": "no", "human.somatic_cells": "no", "human.subjects": "no",
                 "animal.involved": "yes", "plant.involved": "no", "gmo.use": "contained"},
                {"partners": "no", "abroad": "no"}, shots="applicant-nl")
-    asked = answer_questions(page, {"animal.vertebrate": "yes", "animal.project_licence": "not_applied",
+    asked = answer_questions(page, {"transplant.source": "none", "medicine.medicinal_product": "no",
+                                    "purpose": "biomedical_research", "animal.vertebrate": "yes",
+                                    "animal.project_licence": "not_applied",
                                     "gmo.permit": "applied", "gmo.containment_level": "2"}, shots="applicant-nl")
     assert "animal.project_licence" in asked and "gmo.permit" in asked
     assert "human.pregnancy_intended" not in asked  # no embryos: never asked

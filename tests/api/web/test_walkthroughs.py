@@ -32,7 +32,7 @@ EMBRYO_FOLLOW_UPS = ("human.pregnancy_intended", "human.embryo_source", "human.e
 
 EMBRYO = Proposal(
     "embryo", "CRISPR on donated spare IVF embryos, research only",
-    {"activity": "basic_research", "purpose": "biomedical_research", "technique": "crispr"},
+    {"activity": "basic_research", "technique": "crispr"},
     {**NOTHING, "human.embryo": "yes"}, {"partners": NO, "abroad": NO},
     {"human.pregnancy_intended": NO, "human.embryo_source": "spare_ivf", "human.embryo_culture_days": "7",
      "human.protocol_approved": NO, "human.supply_to_others": NO, "human.fee_above_costs": NO,
@@ -40,7 +40,7 @@ EMBRYO = Proposal(
     irrelevant=("animal.", "transplant.", "export.", "partners.", "knowledge.", "medicine.", "plant.", "gmo."))
 GENE_THERAPY = Proposal(
     "gene-therapy", "AAV gene-therapy trial in patients with an inherited retinal disease",
-    {"activity": "clinical_trial", "purpose": "medical_treatment", "technique": "viral_vector_gene_transfer"},
+    {"activity": "clinical_trial", "technique": "viral_vector_gene_transfer"},
     {**NOTHING, "human.subjects": "yes", "gmo.use": "release"}, {"partners": NO, "abroad": NO},
     {"medicine.medicinal_product": "yes", "medicine.gene_therapy": "yes", "medicine.atmp": "yes",
      "transplant.source": "none", "gmo.risk": "negligible", "gmo.permit": "applied", "gmo.viral_vector": "yes",
@@ -53,7 +53,7 @@ GENE_THERAPY = Proposal(
                 "human.pregnancy", "human.gametes"))
 GAIN_OF_FUNCTION = Proposal(
     "gain-of-function", "Gain-of-function study of an avian influenza virus with a university in China",
-    {"activity": "collaboration", "purpose": "biomedical_research", "technique": "synthetic_biology"},
+    {"activity": "collaboration", "technique": "synthetic_biology"},
     {**NOTHING, "gmo.use": "contained"}, {"partners": "yes", "abroad": "yes"},
     {"medicine.medicinal_product": NO, "partners.countries": "list:CN", "export.destination_countries": "list:CN",
      "export.intangible_transfer": "yes",

@@ -132,6 +132,7 @@ class Walk:
                 assert may_open, f"{self.label}: {fact} was the last question but its page said: {progress}"
         expect(page).to_have_url(re.compile(r"/apply/check$"))
         expect(page.locator("a.back")).to_have_attribute("href", self.paths[-1])
+        expect(page.locator("#dropped")).to_have_count(0)  # nothing was changed: no answer "was removed"
         self.screen("check-answers")
         return self.asked
 
