@@ -240,7 +240,8 @@ def test_an_assessor_overrides_a_verdict_with_a_reason_and_the_audit_log_shows_i
 def test_an_assessor_asks_for_information_and_the_applicant_answers(page: Page, server: Server) -> None:
     incomplete = {k: v for k, v in ANIMALS.items() if k not in ("animal", "gmo")}
     incomplete.update(title="Organoids with an unclear animal component", animal={"involved": True},
-                      gmo={"use": "contained"})
+                      gmo={"use": "contained"}, transplant={"source": "none"},  # the scope is known: the animal
+                      medicine={"medicinal_product": False})  # follow-ups are the questions still open
     check = server.post_check(incomplete, key=server.other_applicant_key)
     assert check["verdict"]["complete"] is False
     sign_in(page, server, server.assessor_key, then=f"/checks/{check['id']}")
@@ -258,8 +259,8 @@ def test_an_assessor_asks_for_information_and_the_applicant_answers(page: Page, 
     expect(form).to_contain_text("The assessor asks for more information")
     expect(form).to_contain_text("Are the animals vertebrates?")
     shot(page, "applicant-8-information-requested")
-    choose(page, "animal.vertebrate:answer", "yes")
-    choose(page, "animal.project_licence:answer", "granted")
+    choose(page, "animal.vertebrate:answer", "yes")  # (the licence's status is asked once the design is known)
+    expect(page.locator("input[name='animal.project_licence:answer']")).to_have_count(0)
     page.fill("#f-message", "Mice; the CCD granted the project licence last month.")
     page.click("#answers button[type=submit]")
     expect(page.locator(".notice.success")).to_contain_text("Your answers were received")
@@ -269,7 +270,7 @@ def test_an_assessor_asks_for_information_and_the_applicant_answers(page: Page, 
     sign_in(page, server, server.assessor_key, then=f"/checks/{check['id']}")
     expect(page.locator("#review-history")).to_contain_text("the CCD granted the project licence")
     expect(page.locator("main")).to_contain_text("Evaluation 2")
-    expect(page.locator("dl.summary")).to_contain_text("Granted")
+    expect(page.locator("#answer-f-animal-vertebrate")).to_contain_text("Yes")
     shot(page, "assessor-6-after-answers")
 
 
