@@ -4,6 +4,7 @@ answers, submit."""
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -226,15 +227,25 @@ async def _question(request: Request, user: WebUser, draft: dict[str, Any], fact
            "raw": raw if raw is not None else webform.raw_of(fact, webform.known(draft), draft["unknown"]),
            "question": questions_of(request).get(fact), "error": error, "help": help_of(request).get(fact)}
     left = len([f for f in remaining if f != fact])
-    # The last question only when no answer to it can open another: no scope question is open and no other
-    # question's gate reads this one.
-    opens = verdict.get("determined") is False or any(
-        fact in g.depends_on for g in base_of(request).gates.questions.values())
-    last = left == 0 and not opens
+    last = left == 0 and await _opens_none(request, draft, fact)
     errors = [{"field": webform.field_id(fact), "text": error}] if error else []
     return render(request, "apply_question.html", user, status=400 if error else 200, row=row,
                   why=webform.question_help(verdict, fact), position=position, left=left, last=last, back=back,
                   return_to=request.query_params.get("return", ""), errors=errors)
+
+
+async def _opens_none(request: Request, draft: Mapping[str, Any], fact: str) -> bool:
+    """Whether no answer to this question opens another one (then its page may say it is the last)."""
+    for value in webform.sample_answers(fact):
+        trial = copy.deepcopy(dict(draft))
+        try:
+            webform.set_answer(trial, fact, webform.Read(fact, True, value))
+        except ans.AnswerError:
+            continue
+        webform.drop_closed(trial, base_of(request).gates)
+        if webform.open_questions(await evaluate_draft(request, trial), trial):
+            return False
+    return True
 
 
 @route(router, "/apply/q/{fact}", methods=("POST",))

@@ -90,7 +90,7 @@ def test_an_applicant_finds_a_reproductive_germline_proposal_prohibited_and_read
     expect(page.locator(".advice")).to_contain_text("Decision support, not legal advice")
     shot(page, "applicant-1-start")
     fill_start(page, "Edited embryos transferred to establish a pregnancy",
-               {"activity": "basic_research", "purpose": "biomedical_research", "technique": "crispr"},
+               {"activity": "basic_research", "technique": "crispr"},
                {"human.embryo": "yes", "human.gametes": "no", "human.somatic_cells": "no", "human.subjects": "no",
                 "animal.involved": "no", "plant.involved": "no", "gmo.use": "none"},
                {"partners": "no", "abroad": "no"}, shots="applicant")
@@ -142,13 +142,14 @@ def test_an_applicant_gets_a_conditional_verdict_in_dutch_with_a_checklist_and_a
     sign_in(page, server, server.other_applicant_key, then="/apply", lang="nl")
     expect(page.locator("h1")).to_have_text("Toets uw biotechnologisch voorstel")
     fill_start(page, "Genetisch gewijzigde muizen als ziektemodel",
-               {"activity": "basic_research", "purpose": "biomedical_research", "technique": "crispr"},
+               {"activity": "basic_research", "technique": "crispr"},
                {"human.embryo": "no", "human.gametes": "no", "human.somatic_cells": "no", "human.subjects": "no",
                 "animal.involved": "yes", "plant.involved": "no", "gmo.use": "contained"},
                {"partners": "no", "abroad": "no"}, shots="applicant-nl")
     asked = answer_questions(page, {"transplant.source": "none", "medicine.medicinal_product": "no",
-                                    "animal.vertebrate": "yes", "animal.cephalopod": "no",
-                                    "animal.early_stage_only": "no", "animal.project_licence": "not_applied",
+                                    "purpose": "biomedical_research", "animal.vertebrate": "yes",
+                                    "animal.cephalopod": "no", "animal.early_stage_only": "no",
+                                    "animal.project_licence": "not_applied",
                                     "gmo.permit": "applied", "gmo.containment_level": "2"}, shots="applicant-nl")
     assert "animal.project_licence" in asked and "gmo.permit" in asked
     assert "human.pregnancy_intended" not in asked  # no embryos: never asked
@@ -241,7 +242,8 @@ def test_an_assessor_overrides_a_verdict_with_a_reason_and_the_audit_log_shows_i
 def test_an_assessor_asks_for_information_and_the_applicant_answers(page: Page, server: Server) -> None:
     incomplete = {k: v for k, v in ANIMALS.items() if k not in ("animal", "gmo")}
     incomplete.update(title="Organoids with an unclear animal component", animal={"involved": True},
-                      gmo={"use": "contained"})
+                      gmo={"use": "contained"}, transplant={"source": "none"},  # the scope is known: the animal
+                      medicine={"medicinal_product": False})  # follow-ups are the questions still open
     check = server.post_check(incomplete, key=server.other_applicant_key)
     assert check["verdict"]["complete"] is False
     sign_in(page, server, server.assessor_key, then=f"/checks/{check['id']}")
@@ -259,8 +261,9 @@ def test_an_assessor_asks_for_information_and_the_applicant_answers(page: Page, 
     expect(form).to_contain_text("The assessor asks for more information")
     expect(form).to_contain_text("Are the animals vertebrates?")
     shot(page, "applicant-8-information-requested")
-    choose(page, "animal.vertebrate:answer", "yes")
+    choose(page, "animal.vertebrate:answer", "yes")  # (the licence's status is asked once the design is known)
     choose(page, "animal.cephalopod:answer", "no")
+    expect(page.locator("input[name='animal.project_licence:answer']")).to_have_count(0)
     page.fill("#f-message", "Mice; the CCD granted the project licence last month.")
     page.click("#answers button[type=submit]")
     expect(page.locator(".notice.success")).to_contain_text("Your answers were received")
@@ -270,6 +273,7 @@ def test_an_assessor_asks_for_information_and_the_applicant_answers(page: Page, 
     sign_in(page, server, server.assessor_key, then=f"/checks/{check['id']}")
     expect(page.locator("#review-history")).to_contain_text("the CCD granted the project licence")
     expect(page.locator("main")).to_contain_text("Evaluation 2")
+    expect(page.locator("#answer-f-animal-vertebrate")).to_contain_text("Yes")
     shot(page, "assessor-6-after-answers")
 
 
