@@ -300,6 +300,26 @@ def open_questions(verdict: Mapping[str, Any], draft: Mapping[str, Any]) -> list
     return list(out)
 
 
+def sample_answers(fact: str) -> list[Any]:
+    """Answers to try on a question to learn whether any of them opens another question (so that a page says it
+    is the last one only when it is): every value of a yes/no or a choice; for numbers and lists, values at the
+    usual thresholds (days, counts), a few countries, or each kind of item."""
+    f = ans.facts()[fact]
+    if f.kind == "bool":
+        return [True, False]
+    if f.kind == "enum":
+        return list(f.values)
+    if f.kind == "int":
+        lo = f.minimum if f.minimum is not None else 0
+        hi = f.maximum if f.maximum is not None else 1000
+        return sorted({min(max(v, lo), hi) for v in (lo, 1, 2, 3, 7, 13, 14, 15, 28, 100, hi)})
+    if fact == "export.dual_use_items":
+        return [[], ["1C351"]]
+    if f.values:  # a list of named kinds (the items abroad in words)
+        return [[]] + [[v] for v in f.values]
+    return [[], ["DE"], ["US"], ["CN"], ["RU"]]
+
+
 def question_help(verdict: Mapping[str, Any], fact: str) -> dict[str, Any] | None:
     """Why a question is asked: the most severe verdict it could lead to and the rules it concerns."""
     lead = None

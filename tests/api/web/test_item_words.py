@@ -97,7 +97,7 @@ def test_in_a_browser_the_items_are_ticked_by_their_words_and_the_page_passes_ax
     page = context.new_page()
     try:
         sign_in(page, server, server.applicant_key, then="/apply", lang="nl")
-        fill_start(page, "Toxine naar een partner", {"activity": "collaboration", "purpose": "biomedical_research",
+        fill_start(page, "Toxine naar een partner", {"activity": "collaboration",
                                                      "technique": "none"},
                    {"human.embryo": "no", "human.gametes": "no", "human.somatic_cells": "no", "human.subjects": "no",
                     "animal.involved": "no", "plant.involved": "no", "gmo.use": "none"},
