@@ -123,15 +123,27 @@ def test_why_not_names_the_fact_that_would_lower_it(engine):
     assert "germline.embryo-research" in lower[0]["rules"]
 
 
+# Every scope question answered "no" (what the proposal does not involve), so that follow-ups are asked.
+SCOPE_NO = {"human": {"embryo": False, "gametes": False, "subjects": False}, "animal": {"involved": False},
+            "transplant": {"source": "none"}, "plant": {"involved": False}, "gmo": {"use": "none"},
+            "medicine": {"medicinal_product": False}, "partners": [],
+            "export": {"intangible_transfer": False, "destination_countries": []}}
+
+
 def test_unknown_pregnancy_is_not_allowed_and_done(engine):
     v = engine.evaluate({"activity": "basic_research", "technique": "crispr", "human": {"embryo": True}}, TODAY)
     assert v["complete"] is False and v["could_become"] == "prohibited"
+    assert v["determined"] is False  # what else it involves is asked first (gametes, animals, ...)
+    v = engine.evaluate({**SCOPE_NO, "activity": "basic_research", "technique": "crispr",
+                         "human": {"embryo": True, "gametes": False, "subjects": False}}, TODAY)
+    assert v["complete"] is False and v["could_become"] == "prohibited" and v["determined"] is True
     assert "human.pregnancy_intended" in {q["fact"] for q in v["questions"]}
 
 
 def test_nee_tenzij_licence_unknown_is_conditional_and_may_fall(engine):
-    p = {"activity": "production", "purpose": "agriculture_food", "technique": "crispr",
-         "animal": {"involved": True}}
+    p = {**SCOPE_NO, "activity": "production", "purpose": "agriculture_food", "technique": "crispr",
+         "animal": {"involved": True, "early_stage_only": False},
+         "gmo": {"use": "contained", "permit": "granted", "containment_level": 1}}
     v = engine.evaluate(p, TODAY)
     assert v["verdict"] == "conditional" and v["could_fall_to"] == "allowed"
     q = next(q for q in v["questions"] if q["fact"] == "animal.biotech_licence")
