@@ -214,16 +214,27 @@ def kleene(node: Node, facts: Mapping[str, Any]) -> Truth:
 def open_facts(node: Node, facts: Mapping[str, Any]) -> set[str]:
     """The unknown facts that can still decide an undecided condition: those under a part that is itself
     undecided (an "any" that already holds, or an "all" already false, leaves its other parts moot)."""
-    if kleene(node, facts) is not None:
-        return set()
+    return _truth_and_open(node, facts)[1]
+
+
+def _truth_and_open(node: Node, facts: Mapping[str, Any]) -> tuple[Truth, set[str]]:
+    """``kleene(node)`` and ``open_facts(node)`` in one pass (the open set is empty exactly when decided)."""
     if isinstance(node, Leaf):
-        return {node.fact}
+        t = eval_leaf(node, facts)
+        return t, ({node.fact} if t is None else set())
     if isinstance(node, Not):
-        return open_facts(node.item, facts)
+        t, inner = _truth_and_open(node.item, facts)
+        return (None if t is None else not t), inner
+    parts = [_truth_and_open(x, facts) for x in node.items]
+    deciding = not isinstance(node, All)  # one part with this value settles the node
+    if any(t is deciding for t, _ in parts):
+        return deciding, set()
+    if all(t is not None for t, _ in parts):
+        return not deciding, set()
     out: set[str] = set()
-    for part in node.items:
-        out |= open_facts(part, facts)
-    return out
+    for _, o in parts:
+        out |= o
+    return None, out
 
 
 def words(node: Node, depth: int = 0, lang: str = "en") -> list[str]:

@@ -21,6 +21,7 @@ from .facts import flatten
 from .host import FACT_ID, SID, DurableHost, EngineError
 from .implications import apply_implications
 from .model import RuleBase, Scenario
+from .outcome import outcome
 from .proposal import Proposal
 from .verdict import Evaluation, build_verdict
 
@@ -167,6 +168,13 @@ class Engine:
                     + "; no verdict is given"
                 )
         return result
+
+    def outcome(self, proposal: Proposal | Mapping[str, Any], on: date) -> dict[str, Any]:
+        """The verdict's outcome alone (``outcome.outcome``): for bulk runs that compare outcomes. The same
+        validation, durable_rules run and reference check as ``evaluate``; no grounds, questions or texts."""
+        if not isinstance(proposal, Proposal):
+            proposal = Proposal.model_validate(proposal)
+        return outcome(self.base, self.evaluate_facts(flatten(proposal), on))
 
     def evaluate(self, proposal: Proposal | Mapping[str, Any], on: date, lang: str = "en",
                  explain: bool = True) -> dict[str, Any]:

@@ -176,11 +176,17 @@ class Implication:
 class Gates:
     questions: dict[str, Gate]
     implications: tuple[Implication, ...]
+    # each gate compiled once (conditions.compile_condition: kleene's meaning, without walking the tree)
+    _checks: dict[str, cond.Check] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        checks = {f: cond.compile_condition(g.ask_when) for f, g in self.questions.items() if g.ask_when is not None}
+        object.__setattr__(self, "_checks", checks)
 
     def gate(self, fact: str, known: Mapping[str, Any]) -> Truth:
         """Whether the fact's question may be asked: True (ask), False (closed), None (ask its gate first)."""
-        g = self.questions.get(fact)
-        return True if g is None or g.ask_when is None else cond.kleene(g.ask_when, known)
+        check = self._checks.get(fact)
+        return True if check is None else check(known)
 
     def kind(self, fact: str) -> str:
         g = self.questions.get(fact)

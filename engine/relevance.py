@@ -23,9 +23,10 @@ from typing import Any
 from .conditions import facts_read
 from .facts import answered_by
 from .implications import apply_implications
-from .model import SEVERITY, Gates, Rule, RuleBase, Text
+from .model import SEVERITY, Gates, Rule, RuleBase, Text, per_rule_base
 
 TIERS = ("A", "B", "C", "D")
+_derived = per_rule_base(lambda base: base.derived_facts())
 REFUSED = Text("Als dit wordt geweigerd, mag de activiteit niet doorgaan.",
                "If refused, the activity may not go ahead.")
 
@@ -47,16 +48,17 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
            unknown_inputs: Callable[[Rule], set[str]]) -> Relevance:
     """The frontier, ranges and noise filter for one evaluation (see the module docstring)."""
     gates = base.gates
-    refusals = _refusals(base, gates, definite, possible, unknown_inputs)
+    scope_of = _scope_memo(base, gates, known)
+    unknown_inputs = memo_inputs(unknown_inputs)
+    could_become, refusals = ceiling(base, definite, possible, verdict, unknown_inputs)
     refusing = {r for rs in refusals.values() for r in rs}
-    could_become = max([verdict] + [r.effect for r in possible if r.id not in refusing], key=SEVERITY.__getitem__)
     # fact -> [rules it may settle], and whether one of them can raise the verdict to a prohibition
     wanted: dict[str, list[str]] = {}
     effect: dict[str, str] = {}
     for r in possible:
         if SEVERITY[r.effect] <= SEVERITY[verdict]:
             continue
-        for f in _waits_on(base, gates, unknown_inputs(r), known):
+        for f in _waits_on(gates, unknown_inputs(r), scope_of):
             wanted.setdefault(f, []).append(r.id)
             if f not in effect or SEVERITY[r.effect] > SEVERITY[effect[f]]:
                 effect[f] = r.effect
@@ -64,7 +66,7 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
         if not shaky[r.id] or SEVERITY[r.effect] < SEVERITY[verdict]:
             continue
         for ex in shaky[r.id]:
-            for f in _waits_on(base, gates, unknown_inputs(base.rules[ex]), known):
+            for f in _waits_on(gates, unknown_inputs(base.rules[ex]), scope_of):
                 wanted.setdefault(f, []).append(ex)
                 effect.setdefault(f, floor)
     offered: dict[str, dict[str, Any]] = {}
@@ -87,13 +89,23 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
     open_scope = [q["fact"] for q in questions if q["tier"] == "A"]
     if open_scope:  # what the proposal involves comes first: its follow-ups are asked once it is known
         questions = [q for q in questions if q["tier"] == "A"]
-    listed, not_assessed = _collapse(base, gates, possible, {r.id for r in definite}, refusing, known,
-                                     unknown_inputs)
+    listed, not_assessed = _collapse(base, possible, {r.id for r in definite}, refusing, unknown_inputs, scope_of)
     reason = None
     if open_scope:
         reason = Text("Nog niet genoeg informatie: eerst beantwoorden: " + ", ".join(open_scope) + ".",
                       "Not enough information yet: first answer: " + ", ".join(open_scope) + ".")
     return Relevance(questions, could_become, refusals, listed, not_assessed, not open_scope, reason, open_scope)
+
+
+def ceiling(base: RuleBase, definite: list[Rule], possible: list[Rule], verdict: str,
+            unknown_inputs: Callable[[Rule], set[str]]) -> tuple[str, dict[str, list[str]]]:
+    """The most severe verdict the open facts can still lead to, and the refusals left out of it (see
+    ``_refusals``): a prohibition that only says a permit already required was refused is said in the
+    condition, not as a way the verdict can become more severe."""
+    refusals = _refusals(base, base.gates, definite, possible, unknown_inputs)
+    refusing = {r for rs in refusals.values() for r in rs}
+    could_become = max([verdict] + [r.effect for r in possible if r.id not in refusing], key=SEVERITY.__getitem__)
+    return could_become, refusals
 
 
 def _merge_answered_together(base: RuleBase, offered: dict[str, dict[str, Any]]) -> None:
@@ -110,14 +122,14 @@ def _merge_answered_together(base: RuleBase, offered: dict[str, dict[str, Any]])
         del offered[drop["fact"]]
 
 
-def _waits_on(base: RuleBase, gates: Gates, unknown: set[str], known: Mapping[str, Any]) -> set[str]:
+def _waits_on(gates: Gates, unknown: set[str], scope_of: Callable[[str], set[str]]) -> set[str]:
     """What a rule's open facts come down to now: its unanswered scope questions while there are any (the
     other facts are follow-ups that wait for the scope to be known); then its design and classification
     facts; the status of an application only once nothing else is open (a permit is asked about once it
     is needed)."""
     scope: set[str] = set()
     for f in unknown:
-        scope |= _scope_blockers(base, gates, f, known, set())
+        scope |= scope_of(f)
     if scope:
         return scope
     return {f for f in unknown if gates.kind(f) != "status"} or unknown
@@ -141,7 +153,7 @@ def _askable(base: RuleBase, gates: Gates, fact: str, known: Mapping[str, Any], 
 
 def _unknown_base(base: RuleBase, names: Iterable[str], known: Mapping[str, Any]) -> list[str]:
     """The unknown proposal facts behind some facts, through unknown derived facts."""
-    derived = base.derived_facts()
+    derived = _derived(base)
     out: list[str] = []
     stack = list(names)
     seen: set[str] = set()
@@ -175,8 +187,11 @@ def _refusals(base: RuleBase, gates: Gates, definite: list[Rule], possible: list
     """
     out: dict[str, list[str]] = {}
     conditional = [c for c in definite if c.effect == "conditional" and c.exceptions]
+    if not conditional:
+        return out
+    may_wait_on_status = _status_readers(base)
     for r in possible:
-        if r.effect != "prohibited":
+        if r.effect != "prohibited" or r.id not in may_wait_on_status:
             continue
         waits = unknown_inputs(r)
         if not waits or any(gates.kind(f) != "status" for f in waits):
@@ -188,8 +203,34 @@ def _refusals(base: RuleBase, gates: Gates, definite: list[Rule], possible: list
     return out
 
 
-def _collapse(base: RuleBase, gates: Gates, possible: list[Rule], definite: set[str], refusing: set[str],
-              known: Mapping[str, Any], unknown_inputs: Callable[[Rule], set[str]],
+def _reads_status(base: RuleBase) -> frozenset[str]:
+    """The rules that read a status fact, directly, through derived facts or through their exceptions."""
+    derived = _derived(base)
+    reach: dict[str, set[str]] = {}
+
+    def facts_of(rid: str) -> set[str]:
+        if rid not in reach:
+            reach[rid] = set()  # a cycle (refused at load) cannot recurse for ever
+            rule = base.rules[rid]
+            out = set(rule.facts)
+            for f in rule.facts:
+                for d in derived.get(f, ()):
+                    out |= facts_of(d.id)
+            for ex in rule.exceptions:
+                out |= facts_of(ex)
+            reach[rid] = out
+        return reach[rid]
+
+    kind = base.gates.kind
+    return frozenset(rid for rid in base.rules
+                     if any("status" in (kind(f), kind(answered_by(f, base.facts))) for f in facts_of(rid)))
+
+
+_status_readers = per_rule_base(_reads_status)
+
+
+def _collapse(base: RuleBase, possible: list[Rule], definite: set[str], refusing: set[str],
+              unknown_inputs: Callable[[Rule], set[str]], scope_of: Callable[[str], set[str]],
               ) -> tuple[list[Rule], list[dict[str, Any]]]:
     """Split the rules that may apply into those listed one by one and those waiting on a scope question."""
     listed: list[Rule] = []
@@ -202,7 +243,7 @@ def _collapse(base: RuleBase, gates: Gates, possible: list[Rule], definite: set[
             continue  # a permission that lets nothing go that may apply: nothing to say
         blockers: set[str] = set()
         for f in unknown_inputs(r):
-            blockers |= _scope_blockers(base, gates, f, known, set())
+            blockers |= scope_of(f)
         if blockers:
             groups.setdefault(tuple(sorted(blockers)), []).append(r)
         else:
@@ -219,6 +260,30 @@ def _collapse(base: RuleBase, gates: Gates, possible: list[Rule], definite: set[
                          f"{len(rules)} {'rule' if len(rules) == 1 else 'rules'})").as_dict(),
         })
     return listed, not_assessed
+
+
+def memo_inputs(unknown_inputs: Callable[[Rule], set[str]]) -> Callable[[Rule], set[str]]:
+    """A rule's open inputs, computed once per evaluation (the frontier, ranges and noise filter all ask)."""
+    memo: dict[str, set[str]] = {}
+
+    def inputs_of(rule: Rule) -> set[str]:
+        got = memo.get(rule.id)
+        if got is None:
+            got = memo[rule.id] = unknown_inputs(rule)
+        return got
+    return inputs_of
+
+
+def _scope_memo(base: RuleBase, gates: Gates, known: Mapping[str, Any]) -> Callable[[str], set[str]]:
+    """``_scope_blockers`` of a fact, computed once per evaluation (callers do not change the sets)."""
+    memo: dict[str, set[str]] = {}
+
+    def scope_of(fact: str) -> set[str]:
+        got = memo.get(fact)
+        if got is None:
+            got = memo[fact] = _scope_blockers(base, gates, fact, known, set())
+        return got
+    return scope_of
 
 
 def _scope_blockers(base: RuleBase, gates: Gates, fact: str, known: Mapping[str, Any], seen: set[str]) -> set[str]:

@@ -9,9 +9,10 @@ Used by the policy-impact report (100,000 generated proposals against today's
 rules and an amendment) and by the batch benchmark.
 
 ``summary=True`` (the default) returns a compact summary per proposal instead of
-the full verdict JSON -- far less to pickle back to the parent; see ``summarize``.
-Summaries are computed without the why-not explanations ("changes"), which a
-summary does not contain and which cost most of an evaluation.
+the full verdict JSON -- far less to pickle back to the parent: ``Engine.outcome``,
+which computes only the outcome, its range, the rules that apply and the conditions
+(equal to ``summarize`` of the full verdict) and skips the grounds, questions and
+explanations that are most of an evaluation's cost.
 A proposal that fails to validate or evaluate gives ``{"error": "..."}`` in its
 place rather than stopping the batch.
 """
@@ -37,15 +38,14 @@ _LANG = "en"
 
 
 def summarize(verdict: dict[str, Any]) -> dict[str, Any]:
-    """The compact form of a verdict: enough to compare rule versions and count outcomes."""
+    """The compact form of a full verdict: what ``Engine.outcome`` computes without building one (the
+    outcome, its range, the rules that apply and the conditions) -- enough to compare rule versions."""
     return {
         "verdict": verdict["verdict"],
         "could_become": verdict["could_become"],
         "could_fall_to": verdict["could_fall_to"],
         "complete": verdict["complete"],
         "applies": [g["rule"] for g in verdict["grounds"] if g["status"] == "applies"],
-        "may_apply": [g["rule"] for g in verdict["possible_grounds"]],
-        "questions": [q["fact"] for q in verdict["questions"]],
         "conditions": [[c["rule"], c["what"]["en"]] for c in verdict["conditions"]],
     }
 
@@ -69,12 +69,10 @@ def _run_chunk(args: tuple[int, Sequence[dict[str, Any]], date, bool]) -> tuple[
     out: list[dict[str, Any]] = []
     for proposal in proposals:
         try:
-            # A summary has no "changes" (why-not explanations): they are most of an evaluation's cost.
-            verdict = engine.evaluate(proposal, on, lang=_LANG, explain=not summary)
+            # A summary is the outcome alone (Engine.outcome): no grounds, questions or explanations to build.
+            out.append(engine.outcome(proposal, on) if summary else engine.evaluate(proposal, on, lang=_LANG))
         except Exception as exc:  # one bad proposal must not sink the batch
             out.append({"error": f"{type(exc).__name__}: {exc}"})
-            continue
-        out.append(summarize(verdict) if summary else verdict)
     return start, out
 
 
