@@ -473,9 +473,10 @@ def section_batch(cfg: Config, rep: Report) -> None:
         ["generating the proposals (not in the wall time)", f"{gen_s:.1f} s"],
     ]
     rep.add("batch", ["## Batch: generated proposals through the process pool", "",
-                      "`api.batch.evaluate_many(..., workers=2, chunk=500)`: full evaluations summarised per "
-                      "proposal (`api.batch.summarize`; summaries leave out the why-not explanations, so the pool "
-                      "does not compute them), in input order.", "", *table(["", ""], rows), ""])
+                      "`api.engines.pool.evaluate_many(..., workers=2, chunk=500)`: each proposal validated, run "
+                      "through durable_rules and cross-checked by the reference evaluator, then summarised by "
+                      "`Engine.outcome` (verdict, range, rules that apply, conditions -- no grounds, questions or "
+                      "explanations are built), in input order.", "", *table(["", ""], rows), ""])
     if cfg.batch_n >= 100_000:
         rep.target("100,000 generated proposals in under 10 s on 2 cores (> 10,000/s)",
                    f"{wall:.1f} s ({cfg.batch_n / wall:,.0f}/s)", wall < 10)
