@@ -76,3 +76,49 @@ def test_rule_statuses_equal_the_tree_specification() -> None:
         for doc in generate_proposals(200, seed=5, unknown=0.4):
             facts = flatten(Proposal.model_validate(doc))
             assert reference.rule_statuses(base, facts, on) == _tree_statuses(base, facts, on)
+
+
+def _random_tree(rng, depth: int = 0):
+    """A condition tree over facts a..d with every operator, literals of several types and nesting."""
+    roll = rng.random()
+    if depth < 3 and roll < 0.35:
+        kind = rng.choice([cond.All, cond.Any_])
+        return kind(tuple(_random_tree(rng, depth + 1) for _ in range(rng.randint(1, 4))))
+    if depth < 3 and roll < 0.45:
+        return cond.Not(_random_tree(rng, depth + 1))
+    op = rng.choice(["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains_any", "contains_none",
+                     "present", "absent"])
+    fact = rng.choice("abcd")
+    if op in ("present", "absent"):
+        return cond.Leaf(fact, op, None)
+    if op in ("in", "not_in", "contains_any", "contains_none"):
+        return cond.Leaf(fact, op, tuple(rng.sample([1, 2, "x", "y", True], rng.randint(1, 3))))
+    if op in ("gt", "gte", "lt", "lte"):
+        return cond.Leaf(fact, op, rng.choice([0, 1, 5]))
+    return cond.Leaf(fact, op, rng.choice([True, False, 1, 0, "x", 5]))
+
+
+def _outcome(fn, *args):
+    try:
+        return ("value", fn(*args))
+    except TypeError as exc:  # a test on a value of the wrong type
+        return ("raises", type(exc))
+
+
+def test_the_generated_code_means_kleene_for_every_operator_and_value_type() -> None:
+    import random
+    rng = random.Random(11)
+    pool = [True, False, 1, 0, 2, 5, "x", "y", ("x", 1), ()]
+    ops_seen: set[str] = set()
+    for _ in range(1500):
+        tree = _random_tree(rng)
+        check = cond.compile_condition(tree)
+        ops_seen |= {leaf.op for leaf in cond.leaves(tree)}
+        for _ in range(12):
+            facts = {f: rng.choice(pool) for f in "abcd" if rng.random() < 0.7}
+            want = _outcome(cond.kleene, tree, facts)
+            if want[0] == "raises":
+                continue  # a value of the wrong type (validation keeps them out); the code may stop earlier
+            got = _outcome(check, facts)
+            assert got == want and got[1] is want[1], (tree, facts)  # exactly True, False or None
+    assert len(ops_seen) == 12
