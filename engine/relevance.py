@@ -92,8 +92,11 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
     listed, not_assessed = _collapse(base, possible, {r.id for r in definite}, refusing, unknown_inputs, scope_of)
     reason = None
     if open_scope:
-        reason = Text("Nog niet genoeg informatie: eerst beantwoorden: " + ", ".join(open_scope) + ".",
-                      "Not enough information yet: first answer: " + ", ".join(open_scope) + ".")
+        n = len(open_scope)
+        reason = Text(f"Nog niet genoeg informatie: {'1 vraag' if n == 1 else f'{n} vragen'} over wat het voorstel "
+                      f"inhoudt {'staat' if n == 1 else 'staan'} nog open.",
+                      f"Not enough information yet: {'1 question' if n == 1 else f'{n} questions'} about what the "
+                      f"proposal involves {'is' if n == 1 else 'are'} still open.")
     return Relevance(questions, could_become, refusals, listed, not_assessed, not open_scope, reason, open_scope)
 
 
@@ -345,10 +348,12 @@ def undetermined_summary(rel: Relevance, verdict: str, could_become: str, floor:
     span = sorted({floor, verdict, could_become}, key=SEVERITY.__getitem__)
     nl = " tot ".join(WORDS[x].nl for x in (span[0], span[-1])) if len(span) > 1 else WORDS[span[0]].nl
     en = " to ".join(WORDS[x].en for x in (span[0], span[-1])) if len(span) > 1 else WORDS[span[0]].en
-    scope = ", ".join(rel.open_scope)
+    n = len(rel.open_scope)
     return Text(
         f"Nog niet genoeg informatie. Op grond van de gegeven feiten: {WORDS[verdict].nl}; mogelijk: {nl}. "
-        f"Beantwoord eerst: {scope}.",
+        f"Beantwoord eerst {'de vraag' if n == 1 else f'de {n} vragen'} over wat het voorstel inhoudt "
+        "(bij de open vragen).",
         f"Not enough information yet. On the facts given: {WORDS[verdict].en}; possible: {en}. "
-        f"First answer: {scope}.",
+        f"First answer {'the question' if n == 1 else f'the {n} questions'} about what the proposal involves "
+        "(under the open questions).",
     )

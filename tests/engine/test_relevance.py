@@ -160,6 +160,22 @@ def test_the_readme_example_without_its_scope_answers_asks_scope_first_and_is_no
     assert not facts & {"transplant.recipient", "transplant.living_material", "animal.vertebrate", "gmo.permit"}
 
 
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_an_undetermined_verdict_counts_the_open_scope_questions_in_words_not_fact_names(engine, lang) -> None:
+    v = engine.evaluate({"title": "nothing said yet"}, ON, lang=lang)
+    n = len(v["undetermined"]["scope_questions"])
+    assert n > 1
+    reason = v["undetermined"]["reason"][lang]
+    assert f"{n} {'questions' if lang == 'en' else 'vragen'}" in reason
+    assert f"{n} {'questions' if lang == 'en' else 'vragen'}" in v["summary"]
+    for text in (reason, v["summary"]):
+        assert not any(f in text for f in v["undetermined"]["scope_questions"]), text
+    one = engine.evaluate({k: v for k, v in GATEWAYS_NO.items() if k != "animal"}, ON, lang=lang)
+    assert one["undetermined"]["scope_questions"] == ["animal.involved"]
+    assert ("1 question about" if lang == "en" else "1 vraag over") in one["undetermined"]["reason"][lang]
+    assert ("First answer the question about" if lang == "en" else "Beantwoord eerst de vraag over") in one["summary"]
+
+
 def test_the_readme_example_asks_at_most_three_questions(engine) -> None:
     assert parse_document(README.read_bytes(), "example") == {"title": parse_document(
         README.read_bytes(), "example")["title"], **GATEWAYS_NO}
