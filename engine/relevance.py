@@ -1,8 +1,10 @@
 """What is still worth asking, in which order, and how much the verdict is worth on the facts given.
 
 * The frontier: a question is offered only when its gate definitely holds (``gates.py``) and a rule
-  that may still apply -- one that could raise the verdict, or an exception that could lower it --
-  reads it. A fact whose gate is unknown is not asked; the unknown facts of its gate are, instead.
+  that may still apply -- one that could raise the verdict, one that could add conditions (another
+  permit) to a conditional verdict within what the proposal is known to involve, or an exception that
+  could lower it -- reads it. A fact whose gate is unknown is not asked; the unknown facts of its gate
+  are, instead.
 * Tiers: (A) scope, what the proposal involves; (B) facts that can decide a prohibition; (C) facts
   that decide conditions; (D) the status of applications and approvals. Within a tier, the question
   that settles the most still-possible rules comes first.
@@ -56,9 +58,15 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
     wanted: dict[str, list[str]] = {}
     effect: dict[str, str] = {}
     for r in possible:
-        if SEVERITY[r.effect] <= SEVERITY[verdict]:
+        # a rule that can raise the verdict; or, on a conditional verdict, one that can add conditions (another
+        # permit to obtain) within what the proposal is known to involve -- it asks no new scope question
+        adds = r.effect == verdict == "conditional"
+        if SEVERITY[r.effect] <= SEVERITY[verdict] and not adds:
             continue
-        for f in _waits_on(gates, unknown_inputs(r), scope_of):
+        waits = _waits_on(gates, unknown_inputs(r), scope_of)
+        if adds and any(gates.is_scope(f) for f in waits):
+            continue
+        for f in waits:
             wanted.setdefault(f, []).append(r.id)
             if f not in effect or SEVERITY[r.effect] > SEVERITY[effect[f]]:
                 effect[f] = r.effect

@@ -177,12 +177,12 @@ def test_casebase_coverage_lines(capsys) -> None:
     rule_line = [line for line in out.splitlines() if line.startswith("rule coverage: ")]
     assert rule_line and rule_line[0].endswith("(100%)")
     question_line = [line for line in out.splitlines() if line.startswith("question coverage: ")]
-    # Since the relevance work a question is asked only when it can still change the verdict; four questions
-    # that only decide a further condition of an already conditional verdict (containment level, germ-line risk,
-    # partners' countries and military end use) are not asked by any case yet: at least 90 % are.
+    # A question is asked only when it can still change the verdict or add a condition. The partners' countries
+    # are asked as one question with their count (the list answers both), and no case has yet reached the
+    # military end use of a partner's work: at least 95 % are asked.
     assert question_line
     covered, total = map(int, question_line[0].split()[2].split("/"))
-    assert covered >= 0.9 * total, question_line[0]
+    assert covered >= 0.95 * total, question_line[0]
 
 
 def test_questions_never_asked_are_only_those_of_informational_facts(base) -> None:
