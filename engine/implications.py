@@ -33,8 +33,8 @@ def apply_implications(gates: Gates, facts: Mapping[str, Any]) -> tuple[dict[str
     changed = True
     while changed:  # implications may chain; each sets only unknown facts, so this ends
         changed = False
-        for imp in gates.implications:
-            if compiled(imp.when)(out) is not True:
+        for check, imp in gates.implication_checks():
+            if check(out) is not True:
                 continue
             for name, value in imp.then:
                 if name not in out:
@@ -46,8 +46,8 @@ def apply_implications(gates: Gates, facts: Mapping[str, Any]) -> tuple[dict[str
 
 def consistent(gates: Gates, facts: Mapping[str, Any]) -> bool:
     """No implication that holds wants another value for a fact that was given."""
-    for imp in gates.implications:
-        if compiled(imp.when)(facts) is True:
+    for check, imp in gates.implication_checks():
+        if check(facts) is True:
             for name, value in imp.then:
                 want = list(value) if isinstance(value, tuple) else value
                 if name in facts and facts[name] != want:

@@ -176,16 +176,25 @@ class Implication:
 class Gates:
     questions: dict[str, Gate]
     implications: tuple[Implication, ...]
-    # each gate compiled once (conditions.compile_condition: kleene's meaning, without walking the tree)
-    _checks: dict[str, cond.Check] = field(init=False, repr=False, compare=False)
+    # each gate compiled when first asked (conditions.compile_condition: kleene's meaning, no tree walk)
+    _checks: dict[str, cond.Check | None] = field(init=False, repr=False, compare=False, default_factory=dict)
+    _implied: list[tuple[cond.Check, Implication]] = field(init=False, repr=False, compare=False,
+                                                           default_factory=list)
 
-    def __post_init__(self) -> None:
-        checks = {f: cond.compile_condition(g.ask_when) for f, g in self.questions.items() if g.ask_when is not None}
-        object.__setattr__(self, "_checks", checks)
+    def implication_checks(self) -> list[tuple[cond.Check, Implication]]:
+        """Each implication with its condition compiled (once, when first asked)."""
+        if not self._implied and self.implications:
+            self._implied.extend((cond.compile_condition(i.when), i) for i in self.implications)
+        return self._implied
 
     def gate(self, fact: str, known: Mapping[str, Any]) -> Truth:
         """Whether the fact's question may be asked: True (ask), False (closed), None (ask its gate first)."""
-        check = self._checks.get(fact)
+        try:
+            check = self._checks[fact]
+        except KeyError:
+            g = self.questions.get(fact)
+            check = self._checks[fact] = None if g is None or g.ask_when is None else cond.compile_condition(
+                g.ask_when)
         return True if check is None else check(known)
 
     def kind(self, fact: str) -> str:

@@ -130,10 +130,15 @@ def _derived_order(derived: Mapping[str, list[Rule]]) -> list[str]:
     return order
 
 
-def _with_derived(facts: dict[str, Any], order: list[str], derived: Mapping[str, list[Rule]]) -> dict[str, Any]:
+def _derivation(order: list[str], derived: Mapping[str, list[Rule]]) -> list[tuple[str, list[cond.Check]]]:
+    """The derived facts in ``order`` with their rules' compiled conditions, for ``_with_derived``."""
+    return [(d, [compiled(r.when) for r in derived[d]]) for d in order]
+
+
+def _with_derived(facts: dict[str, Any], derivation: list[tuple[str, list[cond.Check]]]) -> dict[str, Any]:
     """Derived facts as the engine computes them: true if a rule says so, unknown if one may."""
-    for d in order:
-        values = [compiled(r.when)(facts) for r in derived[d]]
+    for d, checks in derivation:
+        values = [check(facts) for check in checks]
         if True in values:
             facts[d] = True
         elif None in values:
@@ -262,12 +267,14 @@ def _enumerate_closed(gates: Gates, base: RuleBase, gate: cond.Node, conjunct: c
     names_list = sorted(names)
     if _size(domains, names_list) > QUICK_BUDGET:
         return False  # not a quick proof: the full one decides
+    derivation = _derivation(order, derived)
+    gate_check, conjunct_check = compiled(gate), compiled(conjunct)
     for values in itertools.product(*(domains.of(n) for n in names_list)):
         given = {n: v for n, v in zip(names_list, values, strict=True) if v is not None}
         if not consistent(local, given):
             continue
-        facts = _with_derived(apply_implications(local, given)[0], order, derived)
-        if compiled(gate)(facts) is False and compiled(conjunct)(facts) is not False:
+        facts = _with_derived(apply_implications(local, given)[0], derivation)
+        if gate_check(facts) is False and conjunct_check(facts) is not False:
             return False
     return True
 
@@ -294,21 +301,24 @@ def _counter_example(gates: Gates, base: RuleBase, fact: str, gate: cond.Node, r
             f"the gate of {fact!r} cannot be proven sound for rule {rule.id!r}: its proof would try more than "
             f"{BUDGET:,} combinations of {len(names_list)} facts; narrow the gate or split the rule",
             rule.id, f"/questions/{fact}/ask_when")
+    derivation = _derivation(order, derived)
+    gate_check, rule_check = compiled(gate), compiled(rule.when)
+    watch_checks = [compiled(w.when) for w in watch]
     for values in itertools.product(*(domains.of(n) for n in names_list)):
         given = {n: v for n, v in zip(names_list, values, strict=True) if v is not None}
         if not consistent(gates, given):
             continue
-        skipped = _with_derived(apply_implications(gates, given)[0], order, derived)
-        if compiled(gate)(skipped) is not False:
+        skipped = _with_derived(apply_implications(gates, given)[0], derivation)
+        if gate_check(skipped) is not False:
             continue
-        if watch and all(compiled(w.when)(skipped) is False for w in watch):
+        if watch_checks and all(check(skipped) is False for check in watch_checks):
             continue
-        before = compiled(rule.when)(skipped)
+        before = rule_check(skipped)
         for v in domains.of(fact)[1:]:
             answered = {**given, fact: v}
             if not consistent(gates, answered):
                 continue
-            after = compiled(rule.when)(_with_derived(apply_implications(gates, answered)[0], order, derived))
+            after = rule_check(_with_derived(apply_implications(gates, answered)[0], derivation))
             if after != before:
                 shown = ", ".join(f"{k}={_show(x)}" for k, x in sorted(given.items())) or "no facts given"
                 return (f"when {shown}: with {fact} unanswered the rule is {_show(before)}, "

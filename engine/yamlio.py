@@ -57,11 +57,12 @@ def _screen(text: str | bytes) -> None:
     try:
         depth = 0
         while True:
-            event = parser.get_event()  # type: ignore[no-untyped-call]
+            event = parser.get_event()
             if event is None or isinstance(event, yaml.StreamEndEvent):
                 return
             if isinstance(event, yaml.AliasEvent):
-                raise yaml.composer.ComposerError(None, None, "anchors and aliases are not allowed", event.start_mark)
+                raise yaml.composer.ComposerError(None, None, "anchors and aliases are not allowed",
+                                                  event.start_mark)  # type: ignore[arg-type]  # libyaml's Mark
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -69,10 +70,10 @@ def _screen(text: str | bytes) -> None:
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     finally:
-        parser.dispose()  # type: ignore[no-untyped-call]
+        parser.dispose()
 
 
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)  # type: ignore[type-var]
 
 
 # Keep timestamps as plain strings.
