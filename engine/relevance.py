@@ -83,7 +83,7 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
     for q in offered.values():
         q["tier"] = _tier(base, gates, q["fact"], q["rules"])
     _merge_answered_together(base, offered)
-    questions = sorted(offered.values(), key=lambda q: (TIERS.index(q["tier"]), -len(q["rules"]), q["fact"]))
+    questions = sorted(offered.values(), key=question_order)
     open_scope = [q["fact"] for q in questions if q["tier"] == "A"]
     if open_scope:  # what the proposal involves comes first: its follow-ups are asked once it is known
         questions = [q for q in questions if q["tier"] == "A"]
@@ -91,9 +91,19 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
                                      unknown_inputs)
     reason = None
     if open_scope:
-        reason = Text("Nog niet genoeg informatie: eerst beantwoorden: " + ", ".join(open_scope) + ".",
-                      "Not enough information yet: first answer: " + ", ".join(open_scope) + ".")
+        reason = scope_reason(open_scope)
     return Relevance(questions, could_become, refusals, listed, not_assessed, not open_scope, reason, open_scope)
+
+
+def scope_reason(open_scope: list[str]) -> Text:
+    """Why an outcome is not determined: the scope questions to answer first."""
+    return Text("Nog niet genoeg informatie: eerst beantwoorden: " + ", ".join(open_scope) + ".",
+                "Not enough information yet: first answer: " + ", ".join(open_scope) + ".")
+
+
+def question_order(q: Mapping[str, Any]) -> tuple[int, int, str]:
+    """The order questions are asked in: by tier, then the one that settles the most rules, then by fact."""
+    return (TIERS.index(q["tier"]), -len(q["rules"]), q["fact"])
 
 
 def _merge_answered_together(base: RuleBase, offered: dict[str, dict[str, Any]]) -> None:
@@ -275,12 +285,12 @@ WORDS = {"allowed": Text("toegestaan", "allowed"), "conditional": Text("voorwaar
          "prohibited": Text("verboden", "prohibited")}
 
 
-def undetermined_summary(rel: Relevance, verdict: str, could_become: str, floor: str) -> Text:
+def undetermined_summary(open_scope: list[str], verdict: str, could_become: str, floor: str) -> Text:
     """The summary while scope questions are open: not a verdict, but what the facts given say and the range."""
     span = sorted({floor, verdict, could_become}, key=SEVERITY.__getitem__)
     nl = " tot ".join(WORDS[x].nl for x in (span[0], span[-1])) if len(span) > 1 else WORDS[span[0]].nl
     en = " to ".join(WORDS[x].en for x in (span[0], span[-1])) if len(span) > 1 else WORDS[span[0]].en
-    scope = ", ".join(rel.open_scope)
+    scope = ", ".join(open_scope)
     return Text(
         f"Nog niet genoeg informatie. Op grond van de gegeven feiten: {WORDS[verdict].nl}; mogelijk: {nl}. "
         f"Beantwoord eerst: {scope}.",
