@@ -7,6 +7,7 @@ activity and combines the verdicts (``combine.py``). The list names at least one
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -56,3 +57,8 @@ def check_activities(cls: Any, value: Any) -> Any:
 def several(activity: Any) -> list[str]:
     """The activities of a proposal's ``activity`` value when it names more than one, else ``[]``."""
     return list(activity) if isinstance(activity, list) and len(activity) > 1 else []
+
+
+def per_activity(facts: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A proposal's facts once per activity when it names several (each with that one activity), else as given."""
+    return [{**facts, "activity": a} for a in several(facts.get("activity"))] or [dict(facts)]

@@ -85,3 +85,26 @@ def test_batch_and_impact_take_several_activities(tmp_path: Path) -> None:
     report = run_cases("embryowet-36416", tmp_path / "cases.yaml", ON)
     assert report["total"] == 1 and report["changed"] == 1
     assert report["matrix"]["prohibited"]["conditional"] == 1
+
+
+def test_an_applicant_answers_the_activity_question_with_several(api: Api, applicant_key: str,
+                                                                 assessor_key: str) -> None:
+    unsaid = {k: v for k, v in IVF.items() if k != "activity"}
+    check = api.client.post("/v1/checks", json=unsaid, headers=api.headers(applicant_key)).json()
+    r = api.client.post(f"/v1/checks/{check['id']}/reviews", json={
+        "decision": "request_information", "questions": ["activity"], "reason": "Treatment, research, or both?"},
+        headers=api.headers(assessor_key))
+    assert r.status_code == 201, r.text
+    url = f"/v1/checks/{check['id']}/answers"
+    body = problem(api.client.post(url, json={"answers": {"activity": ["market", "market"]}},
+                                   headers=api.headers(applicant_key)), 422)
+    assert body["errors"][0]["pointer"] == "/answers/activity"
+    assert body["errors"][0]["detail"].startswith("must be one or more of basic_research, ")
+    assert body["errors"][0]["detail"].endswith(", each once (or null: I don't know)")
+    r = api.client.post(url, json={"answers": {"activity": ["medical_treatment", "basic_research"]}},
+                        headers=api.headers(applicant_key))
+    assert r.status_code == 200, r.text
+    assert r.json()["automated_verdict"] == "conditional"
+    now = api.client.get(f"/v1/checks/{check['id']}", headers=api.headers(applicant_key)).json()
+    assert now["proposal"]["activity"] == ["medical_treatment", "basic_research"]
+    assert [a["activity"] for a in now["verdict"]["activities"]] == ["medical_treatment", "basic_research"]
