@@ -13,7 +13,8 @@ from typing import Any
 
 import orjson
 
-from . import reference
+from . import combine, reference
+from .activities import several
 from .compiler import GUARD, CompiledRuleBase, compile_rule_base
 from .conditions import Truth
 from .explain import Explainer
@@ -21,7 +22,7 @@ from .facts import flatten
 from .host import FACT_ID, SID, DurableHost, EngineError
 from .implications import apply_implications
 from .model import RuleBase, Scenario
-from .outcome import outcome
+from .outcome import of_verdict, outcome
 from .proposal import Proposal
 from .verdict import Evaluation, build_verdict
 
@@ -174,17 +175,24 @@ class Engine:
         validation, durable_rules run and reference check as ``evaluate``; no grounds, questions or texts."""
         if not isinstance(proposal, Proposal):
             proposal = Proposal.model_validate(proposal)
+        if several(proposal.activity):  # combined from one verdict per activity (combine.py)
+            return of_verdict(self.evaluate(proposal, on, explain=False))
         return outcome(self.base, self.evaluate_facts(flatten(proposal), on))
 
     def evaluate(self, proposal: Proposal | Mapping[str, Any], on: date, lang: str = "en",
                  explain: bool = True) -> dict[str, Any]:
         """The verdict JSON for one proposal as of a date.
 
-        ``explain=False`` leaves ``changes`` (what would change the verdict) empty: for bulk runs such as an
-        impact analysis, which compare verdicts and never show them one by one.
+        A proposal that is several activities is evaluated once per activity and the verdicts combined
+        (``combine.verdicts``). ``explain=False`` leaves ``changes`` (what would change the verdict) empty: for
+        bulk runs such as an impact analysis, which compare verdicts and never show them one by one.
         """
         if not isinstance(proposal, Proposal):
             proposal = Proposal.model_validate(proposal)
+        each = several(proposal.activity)
+        if each:  # several activities: the law for each applies (engine/combine.py)
+            return combine.verdicts([(a, self.evaluate(proposal.model_copy(update={"activity": a}), on, lang=lang,
+                                                         explain=explain)) for a in each])
         result = self.evaluate_facts(flatten(proposal), on)
         return build_verdict(self.base, result, lang=lang, engine_version=ENGINE_VERSION,
                              scenario=self.scenario, explainer=self.explainer if explain else None)

@@ -159,6 +159,10 @@ def flatten(proposal: Proposal) -> dict[str, Any]:
                 out[prefix + key] = value
 
     walk(raw, "")
+    activity = proposal.activity
+    if isinstance(activity, list):  # several activities: the list as given (the engine evaluates each alone)
+        del out["activity.count"]
+        out["activity"] = activity[0] if len(activity) == 1 else list(activity)
     if proposal.partners is not None:
         partners = proposal.partners
         out["partners.countries"] = sorted({p.country for p in partners})

@@ -9,6 +9,7 @@ proposals), from the same three-valued statuses: the evaluation it is given has 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from . import relevance
@@ -36,4 +37,16 @@ def outcome(base: RuleBase, ev: Evaluation) -> dict[str, Any]:
         "complete": floor == verdict == could_become,
         "applies": [r.id for r in definite] + [r.id for r in day.classifiers if ev.statuses[r.id] is True],
         "conditions": [[r.id, c.what.en] for r in definite if r.effect == "conditional" for c in r.conditions],
+    }
+
+
+def of_verdict(verdict: Mapping[str, Any]) -> dict[str, Any]:
+    """The same parts read off a full verdict (a combined one too: several activities)."""
+    return {
+        "verdict": verdict["verdict"],
+        "could_become": verdict["could_become"],
+        "could_fall_to": verdict["could_fall_to"],
+        "complete": verdict["complete"],
+        "applies": [g["rule"] for g in verdict["grounds"] if g["status"] == "applies"],
+        "conditions": [[c["rule"], c["what"]["en"]] for c in verdict["conditions"]],
     }

@@ -13,7 +13,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from .activities import Activities, Activity, check_activities
 
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -21,19 +23,6 @@ CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 # Category digit, product group A-E, three digits, then optional sub-item parts (.a, .a.1): 1C351, 1C351.a.1, 2B352.
 ANNEX_CODE_PATTERN = r"^[0-9][A-E][0-9]{3}(\.[a-z0-9]{1,3})*$"
 AnnexCode = Annotated[str, StringConstraints(pattern=ANNEX_CODE_PATTERN, max_length=20)]
-
-
-class Activity(StrEnum):
-    basic_research = "basic_research"
-    preclinical_research = "preclinical_research"
-    clinical_trial = "clinical_trial"
-    field_trial = "field_trial"
-    contained_use = "contained_use"
-    production = "production"
-    market = "market"
-    export = "export"
-    collaboration = "collaboration"
-    medical_treatment = "medical_treatment"
 
 
 class Purpose(StrEnum):
@@ -361,7 +350,9 @@ class Proposal(Strict):
     """A biotechnology proposal. Every field may be omitted: omitted means unknown."""
 
     title: ShortText | None = Field(None, description="A short name, for the record (not read by rules).")
-    activity: Activity | None = Field(None, description="What is to be done.")
+    activity: Activity | Activities | None = Field(
+        None, description="What is to be done: one activity, or a list of every one that applies (the law for each "
+        "of them applies; the verdict is the strictest).")
     purpose: Purpose | None = Field(None, description="What it is for.")
     technique: Technique | None = Field(None, description="The main technique used.")
     start_date: ShortText | None = Field(None, description="Planned start, for the record.")
@@ -374,6 +365,8 @@ class Proposal(Strict):
     knowledge: Knowledge | None = None
     partners: list[Partner] | None = Field(None, max_length=100, description="Partners; [] when there are none.")
     export: Export | None = None
+
+    _one_or_several = field_validator("activity", mode="before")(check_activities)
 
 
 def proposal_json_schema() -> dict[str, Any]:

@@ -93,18 +93,14 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
     for q in offered.values():
         q["tier"] = _tier(base, gates, q["fact"], q["rules"])
     _merge_answered_together(base, offered)
-    questions = sorted(offered.values(), key=lambda q: (TIERS.index(q["tier"]), -len(q["rules"]), q["fact"]))
+    questions = sorted(offered.values(), key=question_order)
     open_scope = [q["fact"] for q in questions if q["tier"] == "A"]
     if open_scope:  # what the proposal involves comes first: its follow-ups are asked once it is known
         questions = [q for q in questions if q["tier"] == "A"]
     listed, not_assessed = _collapse(base, possible, {r.id for r in definite}, refusing, unknown_inputs, scope_of)
     reason = None
     if open_scope:
-        n = len(open_scope)
-        reason = Text(f"Nog niet genoeg informatie: {'1 vraag' if n == 1 else f'{n} vragen'} over wat het voorstel "
-                      f"inhoudt {'staat' if n == 1 else 'staan'} nog open.",
-                      f"Not enough information yet: {'1 question' if n == 1 else f'{n} questions'} about what the "
-                      f"proposal involves {'is' if n == 1 else 'are'} still open.")
+        reason = scope_reason(open_scope)
     return Relevance(questions, could_become, refusals, listed, not_assessed, not open_scope, reason, open_scope)
 
 
@@ -117,6 +113,20 @@ def ceiling(base: RuleBase, definite: list[Rule], possible: list[Rule], verdict:
     refusing = {r for rs in refusals.values() for r in rs}
     could_become = max([verdict] + [r.effect for r in possible if r.id not in refusing], key=SEVERITY.__getitem__)
     return could_become, refusals
+
+
+def scope_reason(open_scope: list[str]) -> Text:
+    """Why an outcome is not determined: the questions on what the proposal involves still open (counted)."""
+    n = len(open_scope)
+    return Text(f"Nog niet genoeg informatie: {'1 vraag' if n == 1 else f'{n} vragen'} over wat het voorstel "
+                f"inhoudt {'staat' if n == 1 else 'staan'} nog open.",
+                f"Not enough information yet: {'1 question' if n == 1 else f'{n} questions'} about what the "
+                f"proposal involves {'is' if n == 1 else 'are'} still open.")
+
+
+def question_order(q: Mapping[str, Any]) -> tuple[int, int, str]:
+    """The order questions are asked in: by tier, then the one that settles the most rules, then by fact."""
+    return (TIERS.index(q["tier"]), -len(q["rules"]), q["fact"])
 
 
 def _merge_answered_together(base: RuleBase, offered: dict[str, dict[str, Any]]) -> None:
@@ -351,12 +361,12 @@ WORDS = {"allowed": Text("toegestaan", "allowed"), "conditional": Text("voorwaar
          "prohibited": Text("verboden", "prohibited")}
 
 
-def undetermined_summary(rel: Relevance, verdict: str, could_become: str, floor: str) -> Text:
+def undetermined_summary(open_scope: list[str], verdict: str, could_become: str, floor: str) -> Text:
     """The summary while scope questions are open: not a verdict, but what the facts given say and the range."""
     span = sorted({floor, verdict, could_become}, key=SEVERITY.__getitem__)
     nl = " tot ".join(WORDS[x].nl for x in (span[0], span[-1])) if len(span) > 1 else WORDS[span[0]].nl
     en = " to ".join(WORDS[x].en for x in (span[0], span[-1])) if len(span) > 1 else WORDS[span[0]].en
-    n = len(rel.open_scope)
+    n = len(open_scope)
     return Text(
         f"Nog niet genoeg informatie. Op grond van de gegeven feiten: {WORDS[verdict].nl}; mogelijk: {nl}. "
         f"Beantwoord eerst {'de vraag' if n == 1 else f'de {n} vragen'} over wat het voorstel inhoudt "

@@ -266,6 +266,19 @@ def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: d
     return out
 
 
+def summary_text(verdict: str, could_become: str, floor: str) -> Text:
+    """The summary of a determined outcome: the verdict on the facts given and how far the open questions reach."""
+    words = VERDICT_WORDS[verdict]
+    return Text(
+        f"Op grond van de gegeven feiten: {words.nl}."
+        + ("" if verdict == could_become else f" Onvolledig: kan {VERDICT_WORDS[could_become].nl} worden.")
+        + ("" if verdict == floor else f" Met de ontbrekende gegevens kan het ook {VERDICT_WORDS[floor].nl} worden."),
+        f"On the facts given: {words.en}."
+        + ("" if verdict == could_become else f" Incomplete: could become {VERDICT_WORDS[could_become].en}.")
+        + ("" if verdict == floor else f" With the missing facts it could also become {VERDICT_WORDS[floor].en}."),
+    )
+
+
 def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: str,
                   scenario: Scenario | None, explainer: Explainer | None = None) -> dict[str, Any]:
     known = dict(ev.facts)
@@ -322,17 +335,8 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
     open_domains = {r.domain for r in definite + rel.listed} | {r.domain for r in day.classifiers
                                                                if ev.statuses[r.id] is True}
     changes = [c for c in changes if relevance.keep_change(base, c, ev.facts, open_domains, verdict)]
-    words = VERDICT_WORDS[verdict]
-    summary = Text(
-        f"Op grond van de gegeven feiten: {words.nl}."
-        + ("" if verdict == could_become else f" Onvolledig: kan {VERDICT_WORDS[could_become].nl} worden.")
-        + ("" if verdict == floor else f" Met de ontbrekende gegevens kan het ook {VERDICT_WORDS[floor].nl} worden."),
-        f"On the facts given: {words.en}."
-        + ("" if verdict == could_become else f" Incomplete: could become {VERDICT_WORDS[could_become].en}.")
-        + ("" if verdict == floor else f" With the missing facts it could also become {VERDICT_WORDS[floor].en}."),
-    )
-    if not rel.determined:
-        summary = relevance.undetermined_summary(rel, verdict, could_become, floor)
+    summary = summary_text(verdict, could_become, floor) if rel.determined else \
+        relevance.undetermined_summary(rel.open_scope, verdict, could_become, floor)
     return {
         "verdict": verdict,
         "complete": floor == verdict == could_become,

@@ -26,6 +26,8 @@ from biotoets.engine.proposal import ANNEX_CODE_PATTERN, DualUseItem, Proposal
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 ANNEX_CODE = re.compile(ANNEX_CODE_PATTERN)
 PARTNER_FLAGS = ("partners.listed_entity", "partners.military_end_use")
+# Facts a proposal may give several values of at once: the law for each applies (engine/activities.py).
+MANY = frozenset({"activity"})
 
 
 class AnswerError(ValueError):
@@ -66,6 +68,11 @@ def coerce(fact: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise AnswerError(fact, "must be true or false (or null: I don't know)")
         return value
+    if f.kind == "enum" and fact in MANY and isinstance(value, list):
+        if not value or len(set(map(str, value))) < len(value) or any(v not in f.values for v in value):
+            raise AnswerError(fact, "must be one or more of " + ", ".join(f.values) + ", each once (or null: I "
+                              "don't know)")
+        return value[0] if len(value) == 1 else list(value)
     if f.kind == "enum":
         if value not in f.values:
             raise AnswerError(fact, "must be one of " + ", ".join(f.values) + " (or null: I don't know)")

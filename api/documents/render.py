@@ -29,6 +29,7 @@ LABELS = {
         "assessor": "a judgement an assessor must weigh",
         "undetermined": "Not enough information yet", "on_facts_given": "on the facts given",
         "range": "range", "tier": "tier", "not_assessed": "Not assessed yet",
+        "activities": "Activities (each checked on its own; the strictest outcome counts)", "only_for": "for",
     },
     "nl": {
         "verdict": "Oordeel", "could_become": "kan worden", "could_fall_to": "kan dalen tot",
@@ -50,6 +51,7 @@ LABELS = {
         "assessor": "een afweging voor de beoordelaar",
         "undetermined": "Nog niet genoeg informatie", "on_facts_given": "op grond van de gegeven feiten",
         "range": "bereik", "tier": "niveau", "not_assessed": "Nog niet beoordeeld",
+        "activities": "Activiteiten (elk apart getoetst; de strengste uitkomst telt)", "only_for": "voor",
     },
 }
 
@@ -77,8 +79,22 @@ def _value(v: Any, fact: str = "") -> str:
     return str(v)
 
 
+def _only_for(v: dict[str, Any], key: str) -> dict[str, str]:
+    """For a proposal that is several activities: the items of ``key`` that came from some activities only."""
+    out: dict[str, list[str]] = {}
+    for a in v.get("activities") or []:
+        for item in a.get(key, []):
+            out.setdefault(item, []).append(a["activity"])
+    return {item: ", ".join(names) for item, names in out.items()}
+
+
 def verdict_text(v: dict[str, Any], lang: str = "en") -> str:
     L = LABELS[lang]
+    only = {key: _only_for(v, key) for key in ("grounds", "conditions", "questions", "changes")}
+
+    def tag(key: str, item: str) -> str:
+        return f"  ({L['only_for']} {only[key][item]})" if item in only[key] else ""
+
     out: list[str] = []
     head = f"{L['verdict']}: {L[v['verdict']]}"
     if v.get("determined") is False:
@@ -96,11 +112,17 @@ def verdict_text(v: dict[str, Any], lang: str = "en") -> str:
     if scenario:
         out.append(f"{L['scenario']}: {scenario['id']} — {scenario['title'][lang]} [{scenario['status']}]")
     out.append(v["summary"])
+    if v.get("activities"):
+        out += ["", L["activities"] + ":"]
+        for a in v["activities"]:
+            more = "" if a["could_become"] == a["verdict"] else f"; {L['could_become']} {L[a['could_become']]}"
+            out.append(f"  {a['activity']}: {L[a['verdict']]}{more}"
+                       + ("" if a["determined"] else f" ({L['undetermined'].lower()})"))
     if v["grounds"]:
         out += ["", L["grounds"] + ":"]
         for g in v["grounds"]:
             eff = L[g["effect"]] if g["effect"] != "derive" else f"{L['derive']} → {g.get('derives')}"
-            out.append(f"  [{eff}] {g['title'][lang]}  ({g['rule']})")
+            out.append(f"  [{eff}] {g['title'][lang]}  ({g['rule']}){tag('grounds', g['rule'])}")
             for c in g["citations"]:
                 out.append(f"      {_cite(c, lang)}")
             facts = ", ".join(f"{k}={_value(val, k)}" for k, val in g["facts"].items())
@@ -112,7 +134,7 @@ def verdict_text(v: dict[str, Any], lang: str = "en") -> str:
     if v["conditions"]:
         out += ["", L["conditions"] + ":"]
         for c in v["conditions"]:
-            out.append(f"  [ ] {c['what'][lang]}")
+            out.append(f"  [ ] {c['what'][lang]}{tag('conditions', c['rule'])}")
             out.append(f"      {L['authority']}: {c['authority'][lang]}; {_cite(c['citation'], lang)}")
             if c.get("if_refused"):
                 out.append(f"      {c['if_refused']['text'][lang]}")
@@ -129,12 +151,13 @@ def verdict_text(v: dict[str, Any], lang: str = "en") -> str:
     if v.get("changes"):
         out += ["", L["changes"] + ":"]
         for ch in v["changes"]:
-            out.append(f"  - {ch['text'][lang]}")
+            out.append(f"  - {ch['text'][lang]}{tag('changes', ch['fact'])}")
     if v["questions"]:
         out += ["", L["questions"] + ":"]
         for q in v["questions"]:
             tier = f"{L['tier']} {q['tier']}; " if "tier" in q else ""
-            out.append(f"  ? {q['question'][lang]}  [{tier}{q['fact']}; {L['leads_to']} {L[q['could_lead_to']]}]")
+            out.append(f"  ? {q['question'][lang]}  [{tier}{q['fact']}; {L['leads_to']} {L[q['could_lead_to']]}]"
+                       + tag("questions", q["fact"]))
     if v["possible_grounds"]:
         out += ["", L["possible"] + ":"]
         for g in v["possible_grounds"][:12]:

@@ -29,6 +29,7 @@ from typing import Any
 
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.loader import load_rule_base
+from biotoets.engine.outcome import of_verdict
 from biotoets.engine.scenarios import load_scenario
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -40,14 +41,7 @@ _LANG = "en"
 def summarize(verdict: dict[str, Any]) -> dict[str, Any]:
     """The compact form of a full verdict: what ``Engine.outcome`` computes without building one (the
     outcome, its range, the rules that apply and the conditions) -- enough to compare rule versions."""
-    return {
-        "verdict": verdict["verdict"],
-        "could_become": verdict["could_become"],
-        "could_fall_to": verdict["could_fall_to"],
-        "complete": verdict["complete"],
-        "applies": [g["rule"] for g in verdict["grounds"] if g["status"] == "applies"],
-        "conditions": [[c["rule"], c["what"]["en"]] for c in verdict["conditions"]],
-    }
+    return of_verdict(verdict)
 
 
 def _init(rules_dir: str | None, lang: str, scenario: str | None = None) -> None:

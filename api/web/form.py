@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import yaml
 
+from biotoets.engine.activities import per_activity
 from biotoets.engine.implications import apply_implications
 from biotoets.engine.model import Gates
 
@@ -76,6 +77,8 @@ def value_label(fact: str, value: Any, lang: str) -> str:
         return str(tx.t("dont_know", lang))
     if isinstance(value, bool):
         return str(tx.t("yes" if value else "no", lang))
+    if isinstance(value, list) and fact in ans.MANY:  # several activities: each in words
+        return ", ".join(value_label(fact, v, lang) for v in value)
     if isinstance(value, list):
         if fact == "export.items":
             return "; ".join(words.with_codes(v, lang) for v in value) if value else str(tx.t("none", lang))
@@ -90,7 +93,7 @@ def value_label(fact: str, value: Any, lang: str) -> str:
 @dataclass(frozen=True)
 class Widget:
     fact: str
-    kind: str  # bool | enum | int | codes | items
+    kind: str  # bool | enum | several (tick every one that applies) | int | codes | items
     options: tuple[tuple[str, str], ...] = ()
     hints: tuple[str, ...] = ()  # items: the examples under each option
     minimum: int | None = None
@@ -103,7 +106,8 @@ def widget(fact: str, lang: str) -> Widget:
     if f.kind == "bool":
         return Widget(fact, "bool", (("yes", texts().t("yes", lang)), ("no", texts().t("no", lang))))
     if f.kind == "enum":
-        return Widget(fact, "enum", tuple((v, value_label(fact, v, lang)) for v in f.values))
+        return Widget(fact, "several" if fact in ans.MANY else "enum",
+                      tuple((v, value_label(fact, v, lang)) for v in f.values))
     if f.kind == "int":
         return Widget(fact, "int", minimum=f.minimum, maximum=f.maximum)
     if fact == "export.items":
@@ -141,7 +145,7 @@ def read_answer(fact: str, form: Mapping[str, Sequence[str]], lang: str, prefix:
     w = widget(fact, lang)
     choice = one("answer")
     raw = {"answer": choice}
-    if choice == UNKNOWN and w.kind != "items":
+    if choice == UNKNOWN and w.kind not in ("items", "several"):
         return Read(fact, known=False, raw=raw)
     if w.kind == "bool":
         if choice not in ("yes", "no"):
@@ -165,6 +169,16 @@ def read_answer(fact: str, form: Mapping[str, Sequence[str]], lang: str, prefix:
         if w.maximum is not None and number > w.maximum:
             return Read(fact, error=f"{tx.t('number_too_large', lang)} {w.maximum}", raw=raw)
         return Read(fact, True, number, raw=raw)
+    if w.kind == "several":  # one value, or the list of every one ticked
+        ticked = [o for o, _ in w.options if o in set(form.get(prefix + "item") or [])]
+        raw["items"] = ",".join(ticked)
+        if ticked:  # ticked activities say more than a stray 'I don't know'
+            return Read(fact, True, ticked[0] if len(ticked) == 1 else ticked, raw=raw)
+        if choice == UNKNOWN:
+            return Read(fact, known=False, raw=raw)
+        if choice in {v for v, _ in w.options}:  # one value sent as an answer, as to a single choice
+            return Read(fact, True, choice, raw={"items": choice})
+        return Read(fact, error=str(tx.t("select_answer" if choice else "several_missing", lang)), raw=raw)
     if w.kind == "items":
         ticked = [v for v in form.get(prefix + "item") or [] if v in {o for o, _ in w.options}]
         raw["items"] = ",".join(ticked)
@@ -208,6 +222,8 @@ def raw_of(fact: str, known: Mapping[str, Any], unknown: Sequence[str]) -> dict[
     kind = ans.facts()[fact].kind
     if kind == "bool":
         return {"answer": "yes" if value else "no"}
+    if kind == "enum" and fact in ans.MANY:
+        return {"items": ",".join(value if isinstance(value, list) else [value])}
     if kind == "enum":
         return {"answer": str(value)}
     if kind == "int":
@@ -264,16 +280,18 @@ def drop_closed(draft: dict[str, Any], gates: Gates) -> list[str]:
     kept: set[str] = set()  # closed, but the document cannot drop them alone (e.g. stated by a screening answer)
     while True:  # a removal may close further gates; every round removes or keeps at least one fact
         facts = known(draft)
-        have, _ = apply_implications(gates, facts)
-        closed = [f for f in facts if f not in kept and ans.answerable(f) and gates.gate(f, have) is False]
+        # Several activities: a question stays open while its gate is open for any of them.
+        views = [apply_implications(gates, each)[0] for each in per_activity(facts)]
+        closed = [f for f in facts if f not in kept and ans.answerable(f)
+                  and all(gates.gate(f, have) is False for have in views)]
         if not closed:
             break
         draft["proposal"] = ans.apply(draft["proposal"], dict.fromkeys(closed))
         after = known(draft)
         dropped += [f for f in closed if f not in after]
         kept |= {f for f in closed if f in after}
-    have, _ = apply_implications(gates, known(draft))
-    gone = [f for f in draft["unknown"] if gates.gate(f, have) is False]
+    views = [apply_implications(gates, each)[0] for each in per_activity(known(draft))]
+    gone = [f for f in draft["unknown"] if all(gates.gate(f, have) is False for have in views)]
     draft["unknown"] = [f for f in draft["unknown"] if f not in gone]
     dropped += gone
     if dropped:

@@ -25,6 +25,7 @@ def from_verdict(verdict: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("on", [date(2020, 1, 1), date(2025, 1, 1), date(2026, 6, 1)])
 def test_the_outcome_equals_the_full_verdicts_outcome(engine: Engine, on: date) -> None:
     proposals = [c.proposal for c in load_cases()] + generate_proposals(400, seed=31)
+    assert any(isinstance(p.get("activity"), list) for p in proposals)  # several activities (cases) too
     seen = set()
     for proposal in proposals:
         full = from_verdict(engine.evaluate(proposal, on, explain=False))

@@ -216,3 +216,31 @@ def test_check_is_as_strict_as_the_api(capsys, tmp_path, doc, pointer):
     with TestClient(create_app(settings)) as client:
         r = client.post("/v1/evaluations", content=text.encode(), headers={"Content-Type": "application/yaml"})
     assert r.status_code == 422 and pointer in {e["pointer"] for e in r.json()["errors"]}, r.text
+
+
+def test_check_names_each_activity_and_what_came_from_it(capsys, tmp_path):
+    f = write(tmp_path, "ivf.yaml", "activity: [medical_treatment, basic_research]\ntechnique: none\n"
+              "human: {embryo: true, gametes: false, embryo_source: spare_ivf, pregnancy_intended: true}\n")
+    code, out, _ = run(capsys, "check", f)
+    assert code == 0
+    assert "Activities (each checked on its own; the strictest outcome counts):" in out
+    assert "  medical_treatment: ALLOWED" in out and "  basic_research: CONDITIONAL" in out
+    assert "(germline.embryo-research)  (for basic_research)" in out
+    assert "facts: activity=[medical_treatment, basic_research]" in out
+    assert "not legal advice" in out
+    code, out, _ = run(capsys, "check", f, "--lang", "nl")
+    assert "Activiteiten (elk apart getoetst; de strengste uitkomst telt):" in out
+    assert "(germline.embryo-research)  (voor basic_research)" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("activity: []\n", "/activity: is an empty list: name at least one activity, or leave it out (unknown)"),
+        ("activity: [market, market]\n", "/activity: names an activity more than once: market"),
+        ("activity: [market, cooking]\n", "/activity: item 1 ('cooking') must be one of 'basic_research'"),
+    ],
+)
+def test_check_a_bad_list_of_activities_names_the_field(capsys, tmp_path, content, message):
+    code, out, err = run(capsys, "check", write(tmp_path, "bad.yaml", content))
+    assert code == 2 and message in err and out == ""

@@ -47,8 +47,8 @@ def fill_start(page: Page, title: str, about: dict[str, str], involves: dict[str
     page.click("button.start")
     expect(page).to_have_url(re.compile(r"/apply/about$"))
     page.fill("#f-title", title)
-    for fact, value in about.items():
-        choose(page, f"{fact}:answer", value)
+    for fact, value in about.items():  # (the activities are ticked: "activity:item")
+        page.check(f"input[name^='{fact}:'][value='{value}']")
     if shots:
         shot(page, f"{shots}-2-about")
     page.click("form[action='/apply/about'] button[type=submit]")

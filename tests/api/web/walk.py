@@ -99,8 +99,8 @@ class Walk:
         page.click("button.start")
         expect(page).to_have_url(re.compile(r"/apply/about$"))
         page.fill("#f-title", p.title)
-        for fact, value in p.about.items():
-            page.check(f"input[name='{fact}:answer'][value='{value}']")
+        for fact, value in p.about.items():  # (the activities are ticked: "activity:item")
+            page.check(f"input[name^='{fact}:'][value='{value}']")
         self.screen("about")
         page.click("form[action='/apply/about'] button[type=submit]")
         expect(page).to_have_url(re.compile(r"/apply/involves$"))
