@@ -160,6 +160,7 @@ def section_core(cfg: Config, rep: Report) -> None:
     from biotoets.api.analysis.casebase import load_cases
     from biotoets.api.analysis.generate import generate_proposals
     from biotoets.engine import reference
+    from biotoets.engine.activities import per_activity
     from biotoets.engine.evaluate import Engine
     from biotoets.engine.facts import flatten
     from biotoets.engine.host import DurableHost
@@ -194,7 +195,7 @@ def section_core(cfg: Config, rep: Report) -> None:
 
     cases = [c for c in load_cases() if c.scenario is None]
     workloads = {
-        "case base": [(c.proposal, c.as_of or ON) for c in cases],
+        "case base": [(p, c.as_of or ON) for c in cases for p in per_activity(c.proposal)],
         "generated (20 % unknown)": [(p, ON) for p in generate_proposals(cfg.n, seed=1)],
         "generated, complete": [(p, ON) for p in generate_proposals(cfg.n, seed=2, complete=True)],
     }

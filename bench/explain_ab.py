@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     n = int(args[0]) if args else 600
     from biotoets.api.analysis.casebase import load_cases
     from biotoets.api.analysis.generate import generate_proposals
+    from biotoets.engine.activities import per_activity
     from biotoets.engine.evaluate import Engine
     from biotoets.engine.facts import flatten
     from biotoets.engine.loader import load_rule_base
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     base = load_rule_base()
     engine = Engine(base, name="explain-ab")
     on = date(2025, 6, 1)
-    items = [(c.proposal, c.as_of or on) for c in load_cases() if c.scenario is None]
+    items = [(p, c.as_of or on) for c in load_cases() if c.scenario is None for p in per_activity(c.proposal)]
     items += [(p, on) for p in generate_proposals(n, seed=21)]
     items += [(p, on) for p in generate_proposals(n // 2, seed=22, complete=True)]
     cases = []

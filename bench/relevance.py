@@ -16,6 +16,7 @@ from typing import Any
 
 from biotoets.api.analysis import casebase as cb
 from biotoets.api.documents.inputs import parse_document
+from biotoets.engine.activities import per_activity
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.facts import flatten
 from biotoets.engine.implications import apply_implications
@@ -36,9 +37,10 @@ def figures(v: dict[str, Any]) -> str:
 def closed_questions(engine: Engine, proposal: Proposal, v: dict[str, Any]) -> list[str]:
     """Questions offered although their gate is definitely false on the facts given (and implied)."""
     gates = engine.base.gates
-    known, _ = apply_implications(gates, flatten(proposal))
-    known.update({k: x for k, x in v["derived"].items() if x is not None})
-    return [q["fact"] for q in v["questions"] if gates.gate(q["fact"], known) is False]
+    views = [apply_implications(gates, each)[0] for each in per_activity(flatten(proposal))]  # one per activity
+    for known in views:
+        known.update({k: x for k, x in v["derived"].items() if x is not None})
+    return [q["fact"] for q in v["questions"] if all(gates.gate(q["fact"], known) is False for known in views)]
 
 
 def main() -> None:

@@ -148,6 +148,9 @@ class Engine:
         return Evaluation(dict(facts), statuses, derived, trace, on)
 
     def evaluate_facts(self, facts: Mapping[str, Any], on: date) -> Evaluation:
+        if facts.get("activity").__class__ is list:
+            raise EngineError("the facts name several activities: evaluate each on its own "
+                              "(activities.per_activity), or the proposal with Engine.evaluate")
         # Declared implications settle facts that were not given (questions.yaml); the trace shows them.
         facts, implied = apply_implications(self.base.gates, facts)
         result = self.fire(facts, on)

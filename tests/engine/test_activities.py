@@ -17,7 +17,10 @@ from jsonschema import Draft202012Validator
 
 from biotoets.api.documents import slim
 from biotoets.engine import combine, reference
+from biotoets.engine.activities import per_activity
 from biotoets.engine.evaluate import Engine
+from biotoets.engine.facts import flatten
+from biotoets.engine.host import EngineError
 from biotoets.engine.model import SEVERITY, RuleBase
 from biotoets.engine.proposal import Activity, Proposal
 from biotoets.engine.relevance import question_order
@@ -192,3 +195,14 @@ def test_what_would_change_it_is_the_union_labelled_where_it_differs(engine: Eng
         others = [q for q in parts if q is not p]
         only = {c["fact"] for c in p["changes"]} - {c["fact"] for q in others for c in q["changes"]}
         assert only <= set(entry.get("changes", []))
+
+
+def test_facts_that_name_several_activities_are_not_evaluated_as_one(engine: Engine) -> None:
+    facts = flatten(Proposal.model_validate({**EMBRYO, "activity": ["medical_treatment", "basic_research"]}))
+    assert facts["activity"] == ["medical_treatment", "basic_research"] and "activity.count" not in facts
+    with pytest.raises(EngineError, match=r"the facts name several activities: evaluate each on its own"):
+        engine.evaluate_facts(facts, ON)
+    each = per_activity(facts)
+    assert [f["activity"] for f in each] == ["medical_treatment", "basic_research"]
+    assert [engine.evaluate_facts(f, ON).facts["activity"] for f in each] == ["medical_treatment", "basic_research"]
+    assert per_activity({"activity": "market"}) == [{"activity": "market"}]

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from biotoets.api.analysis.casebase import load_cases
+from biotoets.engine.activities import per_activity
 from biotoets.engine.boundaries import Boundaries
 from biotoets.engine.facts import flatten
 from biotoets.engine.proposal import Proposal
@@ -43,9 +44,10 @@ def test_the_fast_explainer_gives_what_the_plain_one_gives_on_complete_proposals
 
 def test_explanations_share_no_values_between_verdicts(engine):
     """A value tried is kept per fact; what an explanation hands out is its own (a list is copied)."""
-    for case in [c for c in load_cases() if c.scenario is None]:
+    for case, facts in [(c, f) for c in load_cases() if c.scenario is None
+                        for f in per_activity(flatten(Proposal.model_validate(c.proposal)))]:
         on = case.as_of or date(2025, 6, 1)
-        ev = engine.evaluate_facts(flatten(Proposal.model_validate(case.proposal)), on)
+        ev = engine.evaluate_facts(facts, on)
         verdict = build_verdict(engine.base, ev, lang="en", engine_version="test", scenario=None)["verdict"]
         first = engine.explainer.changes(ev.facts, ev.statuses, on, verdict, applies)
         for change in first:
