@@ -15,6 +15,7 @@ from biotoets.engine.model import RuleBase
 
 from .conftest import Server
 from .test_browser import answer_questions, shot, sign_in
+from .test_dutch_pages import assert_dutch
 from .test_private_result import as_user, flat
 
 INVOLVES = {**{f"{f}:answer": "no" for f in ("human.gametes", "human.somatic_cells", "human.subjects",
@@ -50,10 +51,25 @@ def test_the_activity_question_is_ticked_in_english_and_dutch(site: tuple[TestCl
     answers = flat(client.get("/apply/check").text)
     assert "Basic research, Medical treatment" in answers
     check = client.post("/apply/result", data={"csrf": token}).headers["location"]
+    result = flat(client.get(check).text)
+    assert "Each activity on its own" in result
+    assert '<li>Medical treatment: <span class="tag allowed">' in result  # treatment alone brings no ground
+    assert re.search(r'<li>Basic research: <span class="tag conditional">.*?Conditional</span> — Research with human '
+                     r"embryos: only under the conditions of the Embryo Act</li>", result)
+    client.cookies.set("biotoets_lang", "nl")
+    dutch = client.get(check).text
+    assert "Elke activiteit apart" in dutch and "Fundamenteel onderzoek: <span" in dutch
+    assert_dutch(f"{check} (activities)", dutch)
+    client.cookies.set("biotoets_lang", "en")
     receipt = flat(client.get(f"{check}/receipt").text)
     assert "Basic research, Medical treatment" in receipt
     # The research part is under the Embryo Act's conditions, though treatment alone would not be.
     assert "Research with human embryos: only under the conditions of the Embryo Act" in receipt
+    # The permit office sees each activity on the review page too.
+    assert client.post(f"{check}/submit", data={"csrf": token}).status_code == 303
+    as_user(client, auth.create_key(db, "assessor", "Permit office").key)
+    review = flat(client.get(check).text)
+    assert "Each activity on its own" in review and '<li>Medical treatment: <span class="tag allowed">' in review
 
 
 def test_a_question_opened_by_one_ticked_activity_stays_while_it_is_ticked(base: RuleBase) -> None:
