@@ -54,7 +54,9 @@ def test_totality(engine, proposal, on, lang):
         assert v["questions"], "an incomplete verdict asks at least one question"
 
 
-@FAST
+# Complete proposals that contradict a declared implication are filtered out (assume): with six implications
+# that is often enough for hypothesis' filter health check to fail a run at random, though many examples pass.
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(complete_proposals(), dates, st.data())
 def test_unknown_soundness(engine, full, on, data):
     """Whatever the unknown facts turn out to be (consistently with the declared implications), the verdict stays
