@@ -123,7 +123,8 @@ def test_the_applicant_pages_are_dutch(nl: tuple[TestClient, dbm.Database]) -> N
     assert_dutch("/apply/involves (errors)", r.text)
     involves = {"csrf": token, **{f"{f}:answer": "no" for f in (
         "human.embryo", "human.gametes", "human.somatic_cells", "human.subjects", "animal.involved",
-        "plant.involved")}, "gmo.use:answer": "none", "partners:answer": "yes", "abroad:answer": "yes"}
+        "plant.involved", "medicine.medicinal_product")}, "gmo.use:answer": "none", "transplant.source:answer": "none",
+        "partners:answer": "yes", "abroad:answer": "yes"}
     r = client.post("/apply/involves", data=involves)
     seen = 0
     while r.status_code == 303 and r.headers["location"].startswith(("/apply/q/", "/apply/next")):

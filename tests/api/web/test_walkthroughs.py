@@ -26,7 +26,8 @@ from .walk import Proposal, Walk, api, queue_ids, save_figures
 
 NO = "no"
 NOTHING = {"human.embryo": NO, "human.gametes": NO, "human.somatic_cells": NO, "human.subjects": NO,
-           "animal.involved": NO, "plant.involved": NO, "gmo.use": "none"}
+           "animal.involved": NO, "plant.involved": NO, "gmo.use": "none", "medicine.medicinal_product": NO,
+           "transplant.source": "none"}
 EMBRYO_FOLLOW_UPS = ("human.pregnancy_intended", "human.embryo_source", "human.embryo_culture_days",
                      "human.protocol_approved")
 
@@ -41,28 +42,26 @@ EMBRYO = Proposal(
 GENE_THERAPY = Proposal(
     "gene-therapy", "AAV gene-therapy trial in patients with an inherited retinal disease",
     {"activity": "clinical_trial", "technique": "viral_vector_gene_transfer"},
-    {**NOTHING, "human.subjects": "yes", "gmo.use": "release"}, {"partners": NO, "abroad": NO},
-    {"medicine.medicinal_product": "yes", "medicine.gene_therapy": "yes", "medicine.atmp": "yes",
-     "transplant.source": "none", "gmo.risk": "negligible", "gmo.permit": "applied", "gmo.viral_vector": "yes",
+    {**NOTHING, "human.subjects": "yes", "gmo.use": "release", "medicine.medicinal_product": "yes"},
+    {"partners": NO, "abroad": NO},
+    {"medicine.gene_therapy": "yes", "medicine.atmp": "yes", "gmo.risk": "negligible", "gmo.permit": "applied",
+     "gmo.viral_vector": "yes",
      "medicine.germline_risk": NO, "medicine.trial_authorisation": "applied", "human.ethics_approval": NO,
      "medicine.marketing_authorisation": "not_applied", "medicine.orphan_condition": "yes"},
-    # "Is anything transplanted?" is a scope question for a trial with people in it (the rules ask it: a trial
-    # could transplant animal material); what follows it is irrelevant once the answer is "nothing"
-    irrelevant=("animal.", "transplant.living_material", "transplant.recipient", "transplant.contact",
-                "transplant.in_netherlands", "export.", "partners.", "knowledge.", "plant.", "human.embryo",
-                "human.pregnancy", "human.gametes"))
+    # "Is anything transplanted?" is answered on the screening page ("nothing"): no transplant question follows
+    irrelevant=("animal.", "transplant.", "export.", "partners.", "knowledge.", "plant.", "human.embryo",
+                "human.pregnancy", "human.gametes", "medicine.medicinal_product"))
 GAIN_OF_FUNCTION = Proposal(
     "gain-of-function", "Gain-of-function study of an avian influenza virus with a university in China",
     {"activity": "collaboration", "technique": "synthetic_biology"},
     {**NOTHING, "gmo.use": "contained"}, {"partners": "yes", "abroad": "yes"},
-    {"medicine.medicinal_product": NO, "partners.countries": "list:CN", "export.destination_countries": "list:CN",
+    {"partners.countries": "list:CN", "export.destination_countries": "list:CN",
      "export.intangible_transfer": "yes",
      "export.technical_assistance": "yes", "export.physical_items": "yes", "partners.listed_entity": NO,
      "partners.military_end_use": NO, "gmo.containment_level": "3", "gmo.permit": "applied",
      "gmo.microorganism": "yes", "knowledge.sensitive_technology": "yes", "knowledge.screening_done": NO},
-    # "a medicinal product?" is a scope question here (the rules ask it); once No, nothing on medicines follows
-    irrelevant=("human.", "animal.", "transplant.", "plant.", *(f"medicine.{f}" for f in (
-        "gene_therapy", "atmp", "trial", "marketing", "orphan", "hospital", "named", "igj", "germline"))))
+    # "a medicinal product?" is answered No on the screening page: nothing on medicines follows
+    irrelevant=("human.", "animal.", "transplant.", "plant.", "medicine."))
 PROPOSALS = {p.name: p for p in (EMBRYO, GENE_THERAPY, GAIN_OF_FUNCTION)}
 
 
