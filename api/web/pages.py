@@ -273,7 +273,7 @@ def page(handler: Any) -> Any:
         except Redirect as r:
             return RedirectResponse(r.to, status_code=303)
         except Problem as p:
-            if p.status != 503:  # (a busy engine; anything else is the API's to answer)
+            if p.status != 503:  # (a busy engine; anything else gets the error page from the error handlers)
                 raise
             e = PageError(503, "unavailable_title", "busy_text")
         except PageError as pe:
