@@ -64,11 +64,15 @@ def json_response(body: bytes, status: int = 200, headers: dict[str, str] | None
 
 
 def wants_page(request: Request) -> bool:
-    """A browser's request for a page: it accepts HTML and the address is not one of the API's."""
+    """A request a page answers (an error then gets an error page, not a problem document): the address is not
+    one of the API's, and it is where the pages live (``page_areas``, set by the web) or a browser asked for it."""
     path = request.url.path
     api = path.startswith(("/v1/", "/problems/", "/docs", "/static/")) or path in (
         "/v1", "/metrics", "/healthz", "/readyz", "/openapi.json")
-    return not api and request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+    if api:
+        return False
+    areas: frozenset[str] = getattr(request.app.state, "page_areas", frozenset())
+    return "/" + path.split("/")[1] in areas or "text/html" in request.headers.get("accept", "")
 
 
 async def json_body(request: Request, limit: int, *, refuse_empty: bool = True) -> Any:

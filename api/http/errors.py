@@ -1,5 +1,9 @@
 """Errors become problem documents (RFC 9457): the handlers for domain errors, request validation, the
-database and Starlette's own errors, and ``CatchAll``, the outermost guard that turns any failure into a 500."""
+database and Starlette's own errors, and ``CatchAll``, the outermost guard that turns any failure into a 500.
+
+A request a page answers (``wants_page``: the pages' addresses, or a browser's request outside the API) gets the
+web's error page instead (``app.state.page_error``, set by the web): in the page's language, never a problem
+document; the API's answers do not change."""
 
 from __future__ import annotations
 
@@ -29,6 +33,16 @@ def _instance(request: Request) -> str:
     return request.url.path
 
 
+async def answer(request: Request, problem: Problem) -> Response:
+    """The answer to an error: the problem document, or for a page's request the error page for its status (with
+    the reference a person quotes for a failure of the server, and the headers a browser uses)."""
+    page_error = getattr(request.app.state, "page_error", None)
+    if page_error is None or not wants_page(request):
+        return problem.response(_instance(request))
+    correlation = str(problem.extensions.get("correlation_id", "")) if problem.status >= 500 else ""
+    return await page_error(request, problem.status, correlation, problem.headers)  # type: ignore[no-any-return]
+
+
 def problem_of(exc: Exception) -> Problem:
     """The one mapping of domain errors to problem documents (the pages have theirs in web/pages.py)."""
     if isinstance(exc, Problem):
@@ -56,7 +70,7 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     @app.exception_handler(SnapshotError)
     async def on_problem(request: Request, exc: Exception) -> Response:
-        return problem_of(exc).response(_instance(request))
+        return await answer(request, problem_of(exc))
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -66,11 +80,11 @@ def add_error_handlers(app: FastAPI) -> None:
             where = loc[0] if loc else ""
             name = loc[1] if len(loc) > 1 else where
             if where == "path":
-                return Problem("not-found", "There is nothing at this address.").response(_instance(request))
+                return await answer(request, Problem("not-found", "There is nothing at this address."))
             errors.append({"parameter": name, "detail": words(e, "parameter")})
         names = ", ".join(sorted({e["parameter"] for e in errors}))
-        return Problem("malformed-request", f"Invalid query parameter(s): {names}.",
-                       errors=errors).response(_instance(request))
+        return await answer(request, Problem("malformed-request", f"Invalid query parameter(s): {names}.",
+                                             errors=errors))
 
     @app.exception_handler(DataError)
     async def on_unstorable_value(request: Request, exc: DataError) -> Response:
@@ -78,31 +92,28 @@ def add_error_handlers(app: FastAPI) -> None:
         correlation = uuid.uuid4().hex
         log.warning("unstorable value %s on %s %s: %s", correlation, request.method, request.url.path,
                     str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__)
-        return Problem("invalid-input", "The request has a value the database cannot store (such as the character "
-                       "U+0000 in a text); nothing was stored.", correlation_id=correlation,
-                       errors=[{"pointer": "", "detail": "contains a value that cannot be stored"}],
-                       ).response(_instance(request))
+        return await answer(request, Problem(
+            "invalid-input", "The request has a value the database cannot store (such as the character U+0000 in a "
+            "text); nothing was stored.", correlation_id=correlation,
+            errors=[{"pointer": "", "detail": "contains a value that cannot be stored"}]))
 
     @app.exception_handler(OperationalError)
     async def on_database_down(request: Request, exc: OperationalError) -> Response:
         correlation = uuid.uuid4().hex
         log.error("database error %s on %s %s: %s", correlation, request.method, request.url.path, exc)
-        return Problem("unavailable", "The database cannot be reached or is busy; nothing was stored. "
-                       "Try again shortly.", headers={"Retry-After": "2", "X-Correlation-ID": correlation},
-                       correlation_id=correlation).response(_instance(request))
+        return await answer(request, Problem(
+            "unavailable", "The database cannot be reached or is busy; nothing was stored. Try again shortly.",
+            headers={"Retry-After": "2", "X-Correlation-ID": correlation}, correlation_id=correlation))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 404 and wants_page(request) and hasattr(request.app.state, "missing_page"):
-            return await request.app.state.missing_page(request)  # type: ignore[no-any-return]
         slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated", 403: "forbidden",
                 413: "body-too-large", 415: "unsupported-media-type", 406: "not-acceptable"}.get(exc.status_code)
         if slug is None:
             slug = "malformed-request" if exc.status_code < 500 else "internal-error"
         detail = {404: "There is nothing at this address.",
                   405: f"{request.method} is not allowed here."}.get(exc.status_code, str(exc.detail))
-        return Problem(slug, detail, status=exc.status_code,
-                       headers=dict(exc.headers or {})).response(_instance(request))
+        return await answer(request, Problem(slug, detail, status=exc.status_code, headers=dict(exc.headers or {})))
 
 
 class CatchAll:
@@ -134,8 +145,12 @@ class CatchAll:
                       exc, exc_info=cause)
             if started:
                 return
-            body = Problem("internal-error", "The server failed to handle this request; nothing was stored. "
-                           f"Quote correlation id {correlation} when you report it.",
-                           correlation_id=correlation).body(scope.get("path"))
-            response = problem_response(body, 500, {"X-Correlation-ID": correlation})
+            problem = Problem("internal-error", "The server failed to handle this request; nothing was stored. "
+                              f"Quote correlation id {correlation} when you report it.",
+                              headers={"X-Correlation-ID": correlation}, correlation_id=correlation)
+            response: Response = problem_response(problem.body(scope.get("path")), 500, problem.headers)
+            try:
+                response = await answer(Request(scope), problem)
+            except Exception:  # noqa: BLE001 - the error page failed too: the problem document it is
+                log.error("error page failed for %s", correlation, exc_info=True)
             await response(scope, receive, send)

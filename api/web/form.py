@@ -257,15 +257,19 @@ def set_answer(draft: dict[str, Any], fact: str, read: Read) -> None:
 
 
 def set_screening(draft: dict[str, Any], name: str, choice: str) -> None:
-    """A screening answer ("no" states its facts; "yes" or "I don't know" leaves them to later questions)."""
+    """A screening answer: "no" states its facts; "I don't know" answers them "I don't know" (their questions are
+    the screening question in more detail, so they are not asked again); "yes" leaves them to later questions."""
     spec = texts().start["screening"][name]
     previous = draft["screening"].get(name)
     draft["screening"][name] = choice
     stated = spec["no"]
+    draft["unknown"] = [f for f in draft["unknown"] if f not in stated]
     if choice == "no":
         draft["proposal"] = ans.apply(draft["proposal"], stated)
-    elif previous == "no":  # no longer "no": what it stated is unknown again
+    elif previous == "no" or choice == UNKNOWN:  # what it stated, or a detail answered before, is open again
         draft["proposal"] = ans.apply(draft["proposal"], {f: None for f in stated})
+    if choice == UNKNOWN:
+        draft["unknown"] += list(stated)
 
 
 def known(draft: Mapping[str, Any]) -> dict[str, Any]:
@@ -362,9 +366,10 @@ def answer_rows(lang: str, proposal: Mapping[str, Any], unknown: Sequence[str], 
     if proposal.get("partners") == []:
         implied |= {"partners.countries", *ans.PARTNER_FLAGS}
     if hide_screened:
-        implied |= {f for name, spec in texts().start["screening"].items() if hide_screened.get(name) == "no"
-                    for f in spec["no"]}
-    facts = [f for f in known if ans.answerable(f) and f not in implied] + [f for f in unknown if f not in known]
+        implied |= {f for name, spec in texts().start["screening"].items()
+                    if hide_screened.get(name) in ("no", UNKNOWN) for f in spec["no"]}
+    facts = [f for f in known if ans.answerable(f) and f not in implied] + [
+        f for f in unknown if f not in known and f not in implied]
     rows = []
     for fact in sorted(dict.fromkeys(facts), key=lambda f: rank.get(f, len(rank))):
         if fact in texts().start["about"]:

@@ -273,25 +273,59 @@ def page(handler: Any) -> Any:
         except Redirect as r:
             return RedirectResponse(r.to, status_code=303)
         except Problem as p:
-            if p.status != 503:  # (a busy engine; anything else is the API's to answer)
+            if p.status != 503:  # (a busy engine; anything else gets the error page from the error handlers)
                 raise
             e = PageError(503, "unavailable_title", "busy_text")
         except PageError as pe:
             e = pe
         user = await user_of(request) if e.status != 503 else None
-        return render(request, "error.html", user, status=e.status, title_key=e.title, text_key=e.text,
-                      headers={"Retry-After": "5"} if e.status == 503 else None)
+        return error_response(request, user, e.status, e.title, e.text,
+                              headers={"Retry-After": "5"} if e.status == 503 else None)
 
     return wrapped
 
 
-async def missing_page(request: Request) -> Response:
-    """The 404 page for a browser that asked for an address no route has (API clients get a problem)."""
-    try:
-        user = await user_of(request)
-    except Exception:  # noqa: BLE001 - the database may be down: the page is shown without the menu
-        user = None
-    return render(request, "error.html", user, status=404, title_key="page_not_found", text_key="not_found_text")
+# What an error page says for each status (title, text); a status not listed says what its class (4xx/5xx) says.
+ERROR_TEXTS = {
+    400: ("form_error_title", "form_unreadable"),
+    401: ("forbidden_title", "forbidden_text"),
+    403: ("forbidden_title", "forbidden_text"),
+    404: ("page_not_found", "not_found_text"),
+    405: ("method_title", "method_text"),
+    409: ("conflict_title", "conflict_page_text"),
+    413: ("form_error_title", "form_too_large"),
+    415: ("form_error_title", "form_unreadable"),
+    422: ("form_error_title", "invalid_page_text"),
+    429: ("too_many_title", "too_many_text"),
+    500: ("internal_title", "internal_text"),
+    503: ("unavailable_title", "unavailable_text"),
+}
+# The headers of an error that a page keeps (what a browser or a person can use); the rest is the API's.
+ERROR_HEADERS = ("allow", "retry-after", "x-correlation-id")
+
+
+def error_response(request: Request, user: WebUser | None, status: int, title: str, text: str, *,
+                   correlation: str = "", headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    """The error page: the site's layout in the page's language, what happened, a way back to the start; for a
+    failure of the server only a reference to quote (never its details)."""
+    return render(request, "error.html", user, status=status, headers=headers, title_key=title, text_key=text,
+                  code=status, correlation=correlation)
+
+
+async def error_page(request: Request, status: int, correlation: str = "",
+                     headers: Mapping[str, str] | None = None) -> Response:
+    """The error page for a page request that failed outside its handler's own error pages: an address no route
+    has, a method the address does not take, a domain error, a failure of the server (the API answers these with
+    problem documents)."""
+    user = None
+    if status < 500:  # (after a failure the database may be the cause: the page is shown without the menu)
+        try:
+            user = await user_of(request)
+        except Exception:  # noqa: BLE001 - the database may be down: the page is shown without the menu
+            user = None
+    title, text = ERROR_TEXTS.get(status) or ERROR_TEXTS[500 if status >= 500 else 400]
+    kept = {k: v for k, v in (headers or {}).items() if k.lower() in ERROR_HEADERS}
+    return error_response(request, user, status, title, text, correlation=correlation, headers=kept)
 
 
 def route(router: APIRouter, path: str, methods: Sequence[str] = ("GET",)) -> Any:

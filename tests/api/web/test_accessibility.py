@@ -7,6 +7,7 @@ bypasses it for the injected file only). Screenshots of each page at each width 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +80,17 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(browser: Brow
             audit(page, f"{lang}-apply-check", width, problems)
             page.click("form[action='/apply/result'] button")
             audit(page, f"{lang}-result-draft", width, problems)
+            page.click("#f-submit")
+            page.wait_for_selector("#submitted")
+            audit(page, f"{lang}-result-submitted", width, problems)
             page.goto(page.url + "/receipt")
             audit(page, f"{lang}-receipt", width, problems)
             page.goto(f"{server.base}/checks")
             audit(page, f"{lang}-my-checks", width, problems)
+            page.goto(f"{server.base}/apply/no-such-page")  # the error pages (signed in: with the menu)
+            audit(page, f"{lang}-error-404", width, problems)
+            page.goto(f"{server.base}/apply/result")  # a form's address opened as a page
+            audit(page, f"{lang}-error-405", width, problems)
         finally:
             context.close()
         context = browser.new_context(viewport={"width": w, "height": h}, bypass_csp=True)
@@ -92,6 +100,9 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(browser: Brow
             audit(page, f"{lang}-queue", width, problems)
             page.goto(f"{server.base}/checks/{submitted['id']}")
             audit(page, f"{lang}-review", width, problems)
+            page.click(f"form[action='/checks/{submitted['id']}/replay'] button")
+            page.wait_for_url(f"**/checks/{submitted['id']}/replay")
+            audit(page, f"{lang}-replay", width, problems)
             page.goto(f"{server.base}/audit")
             audit(page, f"{lang}-audit", width, problems)
         finally:
@@ -122,6 +133,44 @@ def luminance(rgb: tuple[int, ...]) -> float:
 def contrast(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
+
+
+# The focused element's ring: its outline, the halo (box-shadow) between it and the element, and the colour of
+# what lies behind (the nearest ancestor with a background).
+RING = """(selector) => { const e = document.querySelector(selector); e.focus();
+  const s = getComputedStyle(document.activeElement);
+  let b = e.parentElement, bg = 'rgba(0, 0, 0, 0)';
+  while (b && (bg = getComputedStyle(b).backgroundColor) === 'rgba(0, 0, 0, 0)') b = b.parentElement;
+  return {active: document.activeElement === e, outline: s.outlineStyle, width: parseFloat(s.outlineWidth),
+          color: s.outlineColor, shadow: s.boxShadow, behind: bg}; }"""
+
+
+def rgb(text: str) -> tuple[int, ...]:
+    found = re.search(r"rgba?\((\d+), (\d+), (\d+)", text)
+    assert found, text
+    return tuple(int(x) for x in found.groups())
+
+
+@pytest.mark.parametrize("selector", ["a.brand", ".masthead nav a", "main a", "main button[type=submit]",
+                                      "main input#key"])
+def test_every_kind_of_focusable_element_has_a_ring_with_a_contrast_of_at_least_3_to_1_against_its_background(
+        browser: Browser, server: Server, selector: str) -> None:
+    """Links in the dark header, links, buttons and fields in the page: a solid ring at least 2 px wide, and a part
+    of it (the outline or the yellow halo) at 3:1 or more against what is behind the element."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{server.base}/no-such-page")  # an error page: header, a link in the page
+        if selector.startswith("main button") or selector.startswith("main input"):
+            page.goto(f"{server.base}/login")
+        ring = page.evaluate(RING, selector)
+        assert ring["active"] and ring["outline"] == "solid" and ring["width"] >= 2, ring
+        behind = rgb(ring["behind"])
+        best = max(contrast(rgb(ring["color"]), behind),
+                   contrast(rgb(ring["shadow"]), behind) if ring["shadow"] != "none" else 0)
+        assert best >= 3, ring
+    finally:
+        context.close()
 
 
 def test_the_focus_ring_is_visible_with_a_contrast_of_at_least_3_to_1(browser: Browser, server: Server) -> None:

@@ -92,7 +92,8 @@ def test_an_applicant_finds_a_reproductive_germline_proposal_prohibited_and_read
     fill_start(page, "Edited embryos transferred to establish a pregnancy",
                {"activity": "basic_research", "technique": "crispr"},
                {"human.embryo": "yes", "human.gametes": "no", "human.somatic_cells": "no", "human.subjects": "no",
-                "animal.involved": "no", "plant.involved": "no", "gmo.use": "none"},
+                "animal.involved": "no", "plant.involved": "no", "gmo.use": "none",
+                "medicine.medicinal_product": "no", "transplant.source": "none"},
                {"partners": "no", "abroad": "no"}, shots="applicant")
 
     # Only the question that can still change the verdict is asked; leaving it empty is an error that links to it.
@@ -144,10 +145,10 @@ def test_an_applicant_gets_a_conditional_verdict_in_dutch_with_a_checklist_and_a
     fill_start(page, "Genetisch gewijzigde muizen als ziektemodel",
                {"activity": "basic_research", "technique": "crispr"},
                {"human.embryo": "no", "human.gametes": "no", "human.somatic_cells": "no", "human.subjects": "no",
-                "animal.involved": "yes", "plant.involved": "no", "gmo.use": "contained"},
+                "animal.involved": "yes", "plant.involved": "no", "gmo.use": "contained",
+                "medicine.medicinal_product": "no", "transplant.source": "none"},
                {"partners": "no", "abroad": "no"}, shots="applicant-nl")
-    asked = answer_questions(page, {"transplant.source": "none", "medicine.medicinal_product": "no",
-                                    "purpose": "biomedical_research", "animal.vertebrate": "yes",
+    asked = answer_questions(page, {"purpose": "biomedical_research", "animal.vertebrate": "yes",
                                     "animal.cephalopod": "no", "animal.early_stage_only": "no",
                                     "animal.project_licence": "not_applied",
                                     "gmo.permit": "applied", "gmo.containment_level": "2"}, shots="applicant-nl")

@@ -20,7 +20,7 @@ from .test_browser import choose, fill_start, sign_in
 from .test_private_result import as_user
 
 NO_MATERIAL = {f"{f}:answer": "no" for f in ("human.embryo", "human.gametes", "human.somatic_cells", "human.subjects",
-                                             "animal.involved", "plant.involved")}
+                                             "animal.involved", "plant.involved", "medicine.medicinal_product")}
 
 
 def start(client: TestClient, token: str) -> Any:
@@ -28,6 +28,7 @@ def start(client: TestClient, token: str) -> Any:
     client.post("/apply/about", data={"csrf": token, "title": "Toxin to a partner", "activity:answer": "collaboration",
                                       "purpose:answer": "biomedical_research", "technique:answer": "none"})
     return client.post("/apply/involves", data={"csrf": token, **NO_MATERIAL, "gmo.use:answer": "none",
+                                                "transplant.source:answer": "none",
                                                 "partners:answer": "no", "abroad:answer": "yes"})
 
 
@@ -100,7 +101,8 @@ def test_in_a_browser_the_items_are_ticked_by_their_words_and_the_page_passes_ax
         fill_start(page, "Toxine naar een partner", {"activity": "collaboration",
                                                      "technique": "none"},
                    {"human.embryo": "no", "human.gametes": "no", "human.somatic_cells": "no", "human.subjects": "no",
-                    "animal.involved": "no", "plant.involved": "no", "gmo.use": "none"},
+                    "animal.involved": "no", "plant.involved": "no", "gmo.use": "none",
+                    "medicine.medicinal_product": "no", "transplant.source": "none"},
                    {"partners": "no", "abroad": "yes"})
         asked = []
         while "/apply/q/export.items" not in page.url:

@@ -14,7 +14,8 @@ from biotoets.api.web import form as webform
 from .test_private_result import as_user
 
 INVOLVES = {"human.embryo": "yes", "human.gametes": "no", "human.somatic_cells": "no", "human.subjects": "no",
-            "animal.involved": "no", "plant.involved": "no", "gmo.use": "none", "partners": "no", "abroad": "no"}
+            "animal.involved": "no", "plant.involved": "no", "gmo.use": "none", "medicine.medicinal_product": "no",
+            "transplant.source": "none", "partners": "no", "abroad": "no"}
 
 
 def progress(client: TestClient, fact: str) -> str:

@@ -76,6 +76,28 @@ def test_the_form_asks_open_questions_in_the_verdicts_relevance_order() -> None:
     assert webform.open_questions(verdict, draft) == ["gmo.permit"]
 
 
+def test_a_screening_answer_states_its_facts_or_answers_them_i_dont_know_and_a_change_opens_them_again() -> None:
+    verdict = {"questions": [{"fact": "partners.count", "could_lead_to": "conditional", "rules": []},
+                             {"fact": "export.destination_countries", "could_lead_to": "prohibited", "rules": []}]}
+    draft = webform.new_draft()
+    webform.set_screening(draft, "partners", "no")
+    assert webform.known(draft)["partners.countries"] == []
+    assert webform.open_questions(verdict, draft) == ["export.destination_countries"]
+    # "I don't know whether there are partners": their countries are not asked again, and not shown twice
+    webform.set_screening(draft, "partners", webform.UNKNOWN)
+    assert "partners.countries" not in webform.known(draft) and draft["unknown"] == ["partners.countries"]
+    assert webform.open_questions(verdict, draft) == ["export.destination_countries"]
+    rows = webform.answer_rows("en", draft["proposal"], draft["unknown"], [], editable=True,
+                               hide_screened=draft["screening"])
+    assert [r["fact"] for r in rows] == []
+    # "yes": the countries are the next question; an answer given, then "I don't know" again, leaves no value
+    webform.set_screening(draft, "partners", "yes")
+    assert draft["unknown"] == [] and webform.open_questions(verdict, draft)[0] == "partners.countries"
+    webform.set_answer(draft, "partners.countries", webform.Read("partners.countries", True, ["DE"]))
+    webform.set_screening(draft, "partners", webform.UNKNOWN)
+    assert "partners.countries" not in webform.known(draft) and draft["unknown"] == ["partners.countries"]
+
+
 def test_answers_whose_gate_closed_leave_the_draft(base) -> None:
     draft = webform.new_draft()
     draft["proposal"] = {"animal": {"involved": True, "vertebrate": True, "cephalopod": False},

@@ -4,7 +4,9 @@ Three real proposals -- CRISPR on spare IVF embryos, an AAV gene-therapy trial, 
 with a university in China -- are walked from the start page to the private result and the separate submit step,
 in English and in Dutch. Each walk asserts that no irrelevant question is asked, that "Back" goes to the page
 before and the last question says it is the last, that the result is a private draft the assessors cannot see
-until the applicant submits it, and counts the screens and questions (test-artifacts/walkthroughs.md). Changing
+until the applicant submits it, and counts the screens and questions (test-artifacts/walkthroughs.md), which must
+stay within each walk's budget (the figures when it was set: the scope questions a proposal settles on the
+"what does the work involve" page -- a medicinal product, a transplant -- are no pages of their own). Changing
 "human embryos" to No removes the embryo follow-ups from the stored draft; an all-"I don't know" walk ends in "Not
 enough information yet". Every page is saved as a screenshot and checked by axe-core.
 """
@@ -26,7 +28,8 @@ from .walk import Proposal, Walk, api, queue_ids, save_figures
 
 NO = "no"
 NOTHING = {"human.embryo": NO, "human.gametes": NO, "human.somatic_cells": NO, "human.subjects": NO,
-           "animal.involved": NO, "plant.involved": NO, "gmo.use": "none"}
+           "animal.involved": NO, "plant.involved": NO, "gmo.use": "none", "medicine.medicinal_product": NO,
+           "transplant.source": "none"}
 EMBRYO_FOLLOW_UPS = ("human.pregnancy_intended", "human.embryo_source", "human.embryo_culture_days",
                      "human.protocol_approved")
 
@@ -37,32 +40,31 @@ EMBRYO = Proposal(
     {"human.pregnancy_intended": NO, "human.embryo_source": "spare_ivf", "human.embryo_culture_days": "7",
      "human.protocol_approved": NO, "human.supply_to_others": NO, "human.fee_above_costs": NO,
      "human.sex_selection": NO},
-    irrelevant=("animal.", "transplant.", "export.", "partners.", "knowledge.", "medicine.", "plant.", "gmo."))
+    irrelevant=("animal.", "transplant.", "export.", "partners.", "knowledge.", "medicine.", "plant.", "gmo."),
+    budget=(9, 17))
 GENE_THERAPY = Proposal(
     "gene-therapy", "AAV gene-therapy trial in patients with an inherited retinal disease",
     {"activity": "clinical_trial", "technique": "viral_vector_gene_transfer"},
-    {**NOTHING, "human.subjects": "yes", "gmo.use": "release"}, {"partners": NO, "abroad": NO},
-    {"medicine.medicinal_product": "yes", "medicine.gene_therapy": "yes", "medicine.atmp": "yes",
-     "transplant.source": "none", "gmo.risk": "negligible", "gmo.permit": "applied", "gmo.viral_vector": "yes",
+    {**NOTHING, "human.subjects": "yes", "gmo.use": "release", "medicine.medicinal_product": "yes"},
+    {"partners": NO, "abroad": NO},
+    {"medicine.gene_therapy": "yes", "medicine.atmp": "yes", "gmo.risk": "negligible", "gmo.permit": "applied",
+     "gmo.viral_vector": "yes",
      "medicine.germline_risk": NO, "medicine.trial_authorisation": "applied", "human.ethics_approval": NO,
      "medicine.marketing_authorisation": "not_applied", "medicine.orphan_condition": "yes"},
-    # "Is anything transplanted?" is a scope question for a trial with people in it (the rules ask it: a trial
-    # could transplant animal material); what follows it is irrelevant once the answer is "nothing"
-    irrelevant=("animal.", "transplant.living_material", "transplant.recipient", "transplant.contact",
-                "transplant.in_netherlands", "export.", "partners.", "knowledge.", "plant.", "human.embryo",
-                "human.pregnancy", "human.gametes"))
+    # "Is anything transplanted?" is answered on the screening page ("nothing"): no transplant question follows
+    irrelevant=("animal.", "transplant.", "export.", "partners.", "knowledge.", "plant.", "human.embryo",
+                "human.pregnancy", "human.gametes", "medicine.medicinal_product"), budget=(10, 18))
 GAIN_OF_FUNCTION = Proposal(
     "gain-of-function", "Gain-of-function study of an avian influenza virus with a university in China",
     {"activity": "collaboration", "technique": "synthetic_biology"},
     {**NOTHING, "gmo.use": "contained"}, {"partners": "yes", "abroad": "yes"},
-    {"medicine.medicinal_product": NO, "partners.countries": "list:CN", "export.destination_countries": "list:CN",
+    {"partners.countries": "list:CN", "export.destination_countries": "list:CN",
      "export.intangible_transfer": "yes",
      "export.technical_assistance": "yes", "export.physical_items": "yes", "partners.listed_entity": NO,
      "partners.military_end_use": NO, "gmo.containment_level": "3", "gmo.permit": "applied",
      "gmo.microorganism": "yes", "knowledge.sensitive_technology": "yes", "knowledge.screening_done": NO},
-    # "a medicinal product?" is a scope question here (the rules ask it); once No, nothing on medicines follows
-    irrelevant=("human.", "animal.", "transplant.", "plant.", *(f"medicine.{f}" for f in (
-        "gene_therapy", "atmp", "trial", "marketing", "orphan", "hospital", "named", "igj", "germline"))))
+    # "a medicinal product?" is answered No on the screening page: nothing on medicines follows
+    irrelevant=("human.", "animal.", "transplant.", "plant.", "medicine."), budget=(14, 22))
 PROPOSALS = {p.name: p for p in (EMBRYO, GENE_THERAPY, GAIN_OF_FUNCTION)}
 
 
@@ -100,6 +102,7 @@ def test_a_proposal_walked_end_to_end_asks_only_relevant_questions_and_stays_pri
 
     assert not walk.problems, walk.problems
     save_figures(walk)
+    walk.within_budget()
 
 
 def test_the_assessors_queue_page_lists_a_check_only_once_it_is_submitted(walker: Page, browser: Browser,
@@ -180,7 +183,8 @@ def test_a_walk_answered_i_dont_know_everywhere_ends_in_not_enough_information(w
                                                                                 lang: str) -> None:
     unknown = {fact: webform.UNKNOWN for fact in NOTHING}
     everything = Proposal("all-unknown", "Not sure yet", {f: webform.UNKNOWN for f in EMBRYO.about}, unknown,
-                          {"partners": webform.UNKNOWN, "abroad": webform.UNKNOWN}, {}, irrelevant=())
+                          {"partners": webform.UNKNOWN, "abroad": webform.UNKNOWN}, {}, irrelevant=(),
+                          budget=(5, 13))
     walk = Walk(walker, server, everything, lang)
     walk.start()
     walk.questions()
@@ -191,3 +195,4 @@ def test_a_walk_answered_i_dont_know_everywhere_ends_in_not_enough_information(w
     expect(verdict).not_to_have_class(re.compile(r"\b(allowed|conditional|prohibited)\b"))
     assert not walk.problems, walk.problems
     save_figures(walk)
+    walk.within_budget()

@@ -48,6 +48,7 @@ class Proposal:
     screening: dict[str, str]
     answers: dict[str, str]  # per fact: a value, a number, or "list:CN,US" / "none" for lists; absent: I don't know
     irrelevant: tuple[str, ...]  # fact prefixes that must never be asked
+    budget: tuple[int, int] = (0, 0)  # at most this many screens and questions (0: not bounded)
 
 
 @dataclass
@@ -171,6 +172,13 @@ class Walk:
         expect(page.locator("#submitted")).to_be_visible()
         expect(page.locator("#private")).to_have_count(0)
         self.record("submitted")
+
+    def within_budget(self) -> None:
+        """The walk took no more screens and questions than its budget (what it took when the budget was set)."""
+        screens, questions = self.proposal.budget
+        figures = self.figures()
+        assert not screens or figures["screens"] <= screens, (self.label, figures)
+        assert not questions or figures["questions"] <= questions, (self.label, figures)
 
     def figures(self) -> dict[str, Any]:
         return {"proposal": self.proposal.name, "lang": self.lang, "screens": len(self.screens),
