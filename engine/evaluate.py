@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -22,6 +22,7 @@ from .host import FACT_ID, SID, DurableHost, EngineError
 from .implications import apply_implications
 from .model import RuleBase, Scenario
 from .proposal import Proposal
+from .slim import build_slim
 from .verdict import Evaluation, build_verdict
 
 ENGINE_VERSION = "1.0.0"
@@ -169,8 +170,9 @@ class Engine:
         return result
 
     def evaluate(self, proposal: Proposal | Mapping[str, Any], on: date, lang: str = "en",
-                 explain: bool = True) -> dict[str, Any]:
-        """The verdict JSON for one proposal as of a date.
+                 explain: bool = True, view: Literal["full", "slim"] = "full") -> dict[str, Any]:
+        """The verdict JSON for one proposal as of a date: in the full form, or with ``view="slim"`` in the slim
+        form (built directly: what is stored and answered by default).
 
         ``explain=False`` leaves ``changes`` (what would change the verdict) empty: for bulk runs such as an
         impact analysis, which compare verdicts and never show them one by one.
@@ -178,5 +180,6 @@ class Engine:
         if not isinstance(proposal, Proposal):
             proposal = Proposal.model_validate(proposal)
         result = self.evaluate_facts(flatten(proposal), on)
-        return build_verdict(self.base, result, lang=lang, engine_version=ENGINE_VERSION,
-                             scenario=self.scenario, explainer=self.explainer if explain else None)
+        build = build_slim if view == "slim" else build_verdict
+        return build(self.base, result, lang=lang, engine_version=ENGINE_VERSION,
+                     scenario=self.scenario, explainer=self.explainer if explain else None)

@@ -89,10 +89,7 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
         questions = [q for q in questions if q["tier"] == "A"]
     listed, not_assessed = _collapse(base, gates, possible, {r.id for r in definite}, refusing, known,
                                      unknown_inputs)
-    reason = None
-    if open_scope:
-        reason = Text("Nog niet genoeg informatie: eerst beantwoorden: " + ", ".join(open_scope) + ".",
-                      "Not enough information yet: first answer: " + ", ".join(open_scope) + ".")
+    reason = undetermined_reason(open_scope) if open_scope else None
     return Relevance(questions, could_become, refusals, listed, not_assessed, not open_scope, reason, open_scope)
 
 
@@ -210,15 +207,24 @@ def _collapse(base: RuleBase, gates: Gates, possible: list[Rule], definite: set[
     not_assessed = []
     for facts, rules in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         domains = sorted({r.domain for r in rules})
-        names = ", ".join(facts)
-        not_assessed.append({
-            "until": list(facts), "domains": domains, "rules": [r.id for r in rules],
-            "text": Text(f"Niet beoordeeld totdat u antwoordt op: {names} ({', '.join(domains)}: "
-                         f"{len(rules)} {'regel' if len(rules) == 1 else 'regels'})",
-                         f"Not assessed until you answer: {names} ({', '.join(domains)}: "
-                         f"{len(rules)} {'rule' if len(rules) == 1 else 'rules'})").as_dict(),
-        })
+        not_assessed.append({"until": list(facts), "domains": domains, "rules": [r.id for r in rules],
+                             "text": not_assessed_text(facts, domains, len(rules)).as_dict()})
     return listed, not_assessed
+
+
+def undetermined_reason(open_scope: Iterable[str]) -> Text:
+    """Why the outcome is not determined yet: the scope questions to answer first."""
+    names = ", ".join(open_scope)
+    return Text(f"Nog niet genoeg informatie: eerst beantwoorden: {names}.",
+                f"Not enough information yet: first answer: {names}.")
+
+
+def not_assessed_text(until: Iterable[str], domains: Iterable[str], count: int) -> Text:
+    """What a group of rules waiting on scope questions says (made from the group, per verdict)."""
+    names, where = ", ".join(until), ", ".join(domains)
+    nl, en = ("regel", "rule") if count == 1 else ("regels", "rules")
+    return Text(f"Niet beoordeeld totdat u antwoordt op: {names} ({where}: {count} {nl})",
+                f"Not assessed until you answer: {names} ({where}: {count} {en})")
 
 
 def _scope_blockers(base: RuleBase, gates: Gates, fact: str, known: Mapping[str, Any], seen: set[str]) -> set[str]:
@@ -275,12 +281,12 @@ WORDS = {"allowed": Text("toegestaan", "allowed"), "conditional": Text("voorwaar
          "prohibited": Text("verboden", "prohibited")}
 
 
-def undetermined_summary(rel: Relevance, verdict: str, could_become: str, floor: str) -> Text:
+def undetermined_summary(open_scope: Iterable[str], verdict: str, could_become: str, floor: str) -> Text:
     """The summary while scope questions are open: not a verdict, but what the facts given say and the range."""
     span = sorted({floor, verdict, could_become}, key=SEVERITY.__getitem__)
     nl = " tot ".join(WORDS[x].nl for x in (span[0], span[-1])) if len(span) > 1 else WORDS[span[0]].nl
     en = " to ".join(WORDS[x].en for x in (span[0], span[-1])) if len(span) > 1 else WORDS[span[0]].en
-    scope = ", ".join(rel.open_scope)
+    scope = ", ".join(open_scope)
     return Text(
         f"Nog niet genoeg informatie. Op grond van de gegeven feiten: {WORDS[verdict].nl}; mogelijk: {nl}. "
         f"Beantwoord eerst: {scope}.",

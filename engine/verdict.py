@@ -198,7 +198,8 @@ def ground_json(base: RuleBase, rule: Rule, known: dict[str, Any], status: str) 
 
 
 def _ground_parts(base: RuleBase, rule: Rule) -> tuple[Any, ...]:
-    """The parts of a rule's ground that do not depend on the proposal (see ``_ground_json``)."""
+    """The parts of a rule's ground that do not depend on the proposal (``ground_json``; its plain
+    specification is in tests/engine/test_verdict_static.py)."""
     cache = _static(base).citations
     citations = []
     for c in rule.citations:
@@ -212,28 +213,6 @@ def _ground_parts(base: RuleBase, rule: Rule) -> tuple[Any, ...]:
         (rule.open_norm.nl, rule.open_norm.en) if rule.open_norm else None,
         tuple(rule.exceptions),
     )
-
-
-def _ground_json(base: RuleBase, rule: Rule, known: dict[str, Any], status: str) -> dict[str, Any]:
-    """The plain form of ``ground_json``, kept as its specification."""
-    out: dict[str, Any] = {
-        "rule": rule.id,
-        "status": status,
-        "title": rule.title.as_dict(),
-        "domain": rule.domain,
-        "effect": rule.effect,
-        "facts": _fact_values(rule, known, _static(base).sorted_facts.get(rule.id)),
-        "citations": [citation_json(base, c) for c in rule.citations],
-    }
-    if rule.derives:
-        out["derives"] = rule.derives
-    if rule.explanation:
-        out["explanation"] = rule.explanation.as_dict()
-    if rule.open_norm:
-        out["open_norm"] = rule.open_norm.as_dict()
-    if rule.exceptions:
-        out["exceptions"] = list(rule.exceptions)
-    return out
 
 
 def advice_json(base: RuleBase, rule: Rule, known: dict[str, Any]) -> dict[str, Any]:
@@ -266,64 +245,50 @@ def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: d
     return out
 
 
-def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: str,
-                  scenario: Scenario | None, explainer: Explainer | None = None) -> dict[str, Any]:
-    known = dict(ev.facts)
-    known.update({k: v for k, v in ev.derived.items() if v is not None})
-    status = applies(base, ev.statuses)
-    day = _static(base).day(base, ev.as_of)
-    in_force = day.in_force
-    # Rules already in verdict order (most severe first, then id), so nothing is sorted per proposal.
-    definite = [r for r in day.by_order if status[r.id] is True]
-    possible = [r for r in day.by_order if status[r.id] is None]
-    verdict = _max_effect([r.effect for r in definite])
-    shaky = {r.id: may_be_defeated(base, status, r.id) for r in definite}
-    floor = _max_effect([r.effect for r in definite if not shaky[r.id]])
-    rel = relevance.assess(base, known, definite, possible, verdict, shaky, floor,
-                           lambda r: unknown_inputs(base, r, known, ev.derived))
-    could_become = rel.could_become
+class Decision:
+    """What one evaluation decided, before it is written out as a verdict (full: ``build_verdict``; slim:
+    ``slimverdict.build_slim``): the rules that apply and may apply, the range, the questions, the texts made
+    for this verdict."""
 
-    grounds = [ground_json(base, r, known, "applies") for r in definite]
-    grounds += [ground_json(base, r, known, "applies") for r in day.classifiers if ev.statuses[r.id] is True]
-    possible_grounds = [ground_json(base, r, known, "may_apply") for r in rel.listed]
-    defeated = [
-        {"rule": r.id, "title": r.title.as_dict(),
-         "by": [e for e in r.exceptions if status[e] is True]}
-        for r in day.by_order
-        if ev.statuses[r.id] is True and status[r.id] is False
-    ]
-    conditions = [
-        {"rule": r.id, "what": c.what.as_dict(), "authority": c.authority.as_dict(),
-         "citation": citation_json(base, c.citation)}
-        for r in definite if r.effect == "conditional" for c in r.conditions
-    ]
-    relevance.say_refusals(conditions, rel.refusals)
-    questions = rel.questions
-    open_norms = [
-        {"rule": r.id, "status": "applies" if status[r.id] is True else "may_apply",
-         "norm": r.open_norm.as_dict()}
-        for r in definite + rel.listed if r.open_norm
-    ]
-    advice = [advice_json(base, r, known) for r in day.advice if status[r.id] is True]
-    domains = list(day.domains)
-    if not definite:
-        # An allowed verdict says what was checked.
-        grounds.insert(0, {
-            "rule": "_checked", "status": "checked",
-            "title": Text(
-                f"Geen van de {len(in_force)} geldende regels verbiedt dit voorstel of stelt er voorwaarden aan "
-                f"op grond van de gegeven feiten (getoetst: {', '.join(domains)})",
-                f"None of the {len(in_force)} rules in force prohibits or conditions this proposal on the facts "
-                f"given (checked: {', '.join(domains)})",
-            ).as_dict(),
-            "domain": "all", "effect": "allowed", "facts": {}, "citations": [],
-        })
-    changes = explainer.changes(ev.facts, ev.statuses, ev.as_of, verdict, applies) if explainer else []
-    open_domains = {r.domain for r in definite + rel.listed} | {r.domain for r in day.classifiers
-                                                               if ev.statuses[r.id] is True}
-    changes = [c for c in changes if relevance.keep_change(base, c, ev.facts, open_domains, verdict)]
+    __slots__ = ("ev", "known", "status", "day", "definite", "verdict", "floor", "could_become", "rel",
+                 "changes", "summary")
+
+    def __init__(self, base: RuleBase, ev: Evaluation, explainer: Explainer | None) -> None:
+        self.ev = ev
+        known = self.known = dict(ev.facts)
+        known.update({k: v for k, v in ev.derived.items() if v is not None})
+        status = self.status = applies(base, ev.statuses)
+        day = self.day = _static(base).day(base, ev.as_of)
+        # Rules already in verdict order (most severe first, then id), so nothing is sorted per proposal.
+        definite = self.definite = [r for r in day.by_order if status[r.id] is True]
+        possible = [r for r in day.by_order if status[r.id] is None]
+        verdict = self.verdict = _max_effect([r.effect for r in definite])
+        shaky = {r.id: may_be_defeated(base, status, r.id) for r in definite}
+        floor = self.floor = _max_effect([r.effect for r in definite if not shaky[r.id]])
+        rel = self.rel = relevance.assess(base, known, definite, possible, verdict, shaky, floor,
+                                          lambda r: unknown_inputs(base, r, known, ev.derived))
+        could_become = self.could_become = rel.could_become
+        changes = explainer.changes(ev.facts, ev.statuses, ev.as_of, verdict, applies) if explainer else []
+        open_domains = {r.domain for r in definite + rel.listed} | {r.domain for r in day.classifiers
+                                                                   if ev.statuses[r.id] is True}
+        self.changes = [c for c in changes if relevance.keep_change(base, c, ev.facts, open_domains, verdict)]
+        self.summary = summary_text(verdict, could_become, floor, rel.open_scope)
+
+    def defeated(self) -> list[Rule]:
+        """Rules whose condition holds but that an exception defeats."""
+        statuses, status = self.ev.statuses, self.status
+        return [r for r in self.day.by_order if statuses[r.id] is True and status[r.id] is False]
+
+    def classifiers(self) -> list[Rule]:
+        return [r for r in self.day.classifiers if self.ev.statuses[r.id] is True]
+
+
+def summary_text(verdict: str, could_become: str, floor: str, open_scope: list[str]) -> Text:
+    """The verdict's one-line summary (made for this verdict from its range and its open scope questions)."""
+    if open_scope:
+        return relevance.undetermined_summary(open_scope, verdict, could_become, floor)
     words = VERDICT_WORDS[verdict]
-    summary = Text(
+    return Text(
         f"Op grond van de gegeven feiten: {words.nl}."
         + ("" if verdict == could_become else f" Onvolledig: kan {VERDICT_WORDS[could_become].nl} worden.")
         + ("" if verdict == floor else f" Met de ontbrekende gegevens kan het ook {VERDICT_WORDS[floor].nl} worden."),
@@ -331,40 +296,88 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
         + ("" if verdict == could_become else f" Incomplete: could become {VERDICT_WORDS[could_become].en}.")
         + ("" if verdict == floor else f" With the missing facts it could also become {VERDICT_WORDS[floor].en}."),
     )
-    if not rel.determined:
-        summary = relevance.undetermined_summary(rel, verdict, could_become, floor)
+
+
+def checked_ground(rules_in_force: int, domains: list[str]) -> dict[str, Any]:
+    """The ground an allowed verdict gets: what was checked (it depends only on the law of the date)."""
     return {
-        "verdict": verdict,
-        "complete": floor == verdict == could_become,
+        "rule": "_checked", "status": "checked",
+        "title": Text(
+            f"Geen van de {rules_in_force} geldende regels verbiedt dit voorstel of stelt er voorwaarden aan "
+            f"op grond van de gegeven feiten (getoetst: {', '.join(domains)})",
+            f"None of the {rules_in_force} rules in force prohibits or conditions this proposal on the facts "
+            f"given (checked: {', '.join(domains)})",
+        ).as_dict(),
+        "domain": "all", "effect": "allowed", "facts": {}, "citations": [],
+    }
+
+
+def ruleset_json(base: RuleBase, ev: Evaluation, scenario: Scenario | None, engine_version: str) -> dict[str, Any]:
+    return {
+        "hash": base.digest,
+        "as_of": ev.as_of.isoformat(),
+        "scenario": None if scenario is None else {
+            "id": scenario.id, "title": scenario.title.as_dict(), "status": scenario.status,
+            "source": scenario.source, "is_current_law": False,
+        },
+        "engine_version": engine_version,
+        "rules_in_force": len(_static(base).day(base, ev.as_of).in_force),
+    }
+
+
+def checked(base: RuleBase, on: date) -> dict[str, Any]:
+    """What a verdict of this date checked: the domains and the number of rules in force."""
+    day = _static(base).day(base, on)
+    return {"domains": list(day.domains), "rules": len(day.in_force)}
+
+
+def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: str,
+                  scenario: Scenario | None, explainer: Explainer | None = None) -> dict[str, Any]:
+    """The verdict in the full form (schemas/verdict.schema.json): every text in both languages."""
+    d = Decision(base, ev, explainer)
+    known, status, day, definite, rel = d.known, d.status, d.day, d.definite, d.rel
+    grounds = [ground_json(base, r, known, "applies") for r in definite]
+    grounds += [ground_json(base, r, known, "applies") for r in d.classifiers()]
+    conditions = [
+        {"rule": r.id, "what": c.what.as_dict(), "authority": c.authority.as_dict(),
+         "citation": citation_json(base, c.citation)}
+        for r in definite if r.effect == "conditional" for c in r.conditions
+    ]
+    relevance.say_refusals(conditions, rel.refusals)
+    questions = rel.questions
+    if not definite:  # an allowed verdict says what was checked
+        grounds.insert(0, checked_ground(len(day.in_force), day.domains))
+    return {
+        "verdict": d.verdict,
+        "complete": d.floor == d.verdict == d.could_become,
         "determined": rel.determined,
-        "undetermined": None if rel.determined or rel.reason is None else {
-            "reason": rel.reason.as_dict(), "scope_questions": rel.open_scope},
+        "undetermined": undetermined(rel.open_scope),
         "next_question": questions[0]["fact"] if questions else None,
         "not_assessed": rel.not_assessed,
-        "could_become": could_become,
-        "could_fall_to": floor,
-        "summary": summary.get(lang),
+        "could_become": d.could_become,
+        "could_fall_to": d.floor,
+        "summary": d.summary.get(lang),
         "grounds": grounds,
-        "possible_grounds": possible_grounds,
-        "defeated": defeated,
+        "possible_grounds": [ground_json(base, r, known, "may_apply") for r in rel.listed],
+        "defeated": [{"rule": r.id, "title": r.title.as_dict(), "by": [e for e in r.exceptions if status[e] is True]}
+                     for r in d.defeated()],
         "conditions": conditions,
         "questions": questions,
-        "open_norms": open_norms,
-        "advice": advice,
-        "changes": changes,
-        "derived": {k: ev.derived[k] for k in sorted(ev.derived)},
-        "checked": {"domains": domains, "rules": len(in_force)},
-        "trace": ev.trace,
-        "ruleset": {
-            "hash": base.digest,
-            "as_of": ev.as_of.isoformat(),
-            "scenario": None if scenario is None else {
-                "id": scenario.id, "title": scenario.title.as_dict(), "status": scenario.status,
-                "source": scenario.source, "is_current_law": False,
-            },
-            "engine_version": engine_version,
-            "rules_in_force": len(in_force),
-        },
+        "open_norms": [{"rule": r.id, "status": "applies" if status[r.id] is True else "may_apply",
+                        "norm": r.open_norm.as_dict()} for r in definite + rel.listed if r.open_norm],
+        "advice": [advice_json(base, r, known) for r in day.advice if status[r.id] is True],
+        "changes": d.changes,
+        "derived": {k: d.ev.derived[k] for k in sorted(d.ev.derived)},
+        "checked": checked(base, d.ev.as_of),
+        "trace": d.ev.trace,
+        "ruleset": ruleset_json(base, d.ev, scenario, engine_version),
         "lang": lang,
         "disclaimer": DISCLAIMER.as_dict(),
     }
+
+
+def undetermined(open_scope: list[str]) -> dict[str, Any] | None:
+    """Why the outcome is not determined (made from the open scope questions), or None when it is."""
+    if not open_scope:
+        return None
+    return {"reason": relevance.undetermined_reason(open_scope).as_dict(), "scope_questions": list(open_scope)}

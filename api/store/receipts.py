@@ -151,7 +151,7 @@ def receipt(db: Database, check: StoredCheck, outcome: Mapping[str, Any] | None 
         "complete": verdict["complete"],
         "could_become": verdict["could_become"],
         "could_fall_to": verdict["could_fall_to"],
-        "grounds": [g["rule"] for g in verdict["grounds"] if g["status"] == "applies" and g["effect"] != "derive"],
+        "grounds": slim.applying(verdict),
         "conditions": len(verdict["conditions"]),
         "open_questions": len(verdict["questions"]),
         "open_norms": len(verdict["open_norms"]),

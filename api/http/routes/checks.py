@@ -74,7 +74,7 @@ async def post_check(request: Request, principal: Applicant, as_of: AsOf = None,
         earlier = await stored_before(request, principal, idempotency_key, request_hash, view)
         if earlier is not None:
             return earlier
-    verdict = await evaluate(request, received, as_of, chosen)
+    verdict = await evaluate(request, received, as_of, chosen, view="slim")  # stored slim; ?view=full expands it
     new = checks.NewCheck(principal, received.raw, received.media_type, received.document,
                           received.proposal.title, verdict, chosen, idempotency_key, request_hash)
     # The same key in a request that was stored meanwhile (two retries at once): answer with that one.

@@ -15,7 +15,6 @@ from ..deps import (
     LangQ,
     View,
     evaluate,
-    in_view,
     json_response,
     secured,
     state_of,
@@ -47,5 +46,5 @@ async def post_evaluation(request: Request, principal: AnyRoleOrOpen,
     """
     received = await receive_proposal(request, state_of(request).settings.max_body_bytes)
     chosen = choose_lang(lang, request.headers.get("accept-language"))
-    verdict = await evaluate(request, received, as_of, chosen, explain=include == "changes")
-    return json_response(orjson.dumps(in_view(verdict, view)), headers={"Content-Language": chosen})
+    verdict = await evaluate(request, received, as_of, chosen, explain=include == "changes", view=view)
+    return json_response(orjson.dumps(verdict), headers={"Content-Language": chosen})

@@ -1,0 +1,125 @@
+"""Build the slim verdict directly (schemas/verdict-slim.schema.json): the form stored and answered by default.
+
+The slim form keeps what depends on the proposal -- which rules apply, may apply or were set aside, the facts'
+values, the open questions and where they lead, the trace -- and refers to everything static by id: a rule's
+title, a condition's text and a question's text come in the verdict's one language from tables made once per
+rule base (``_Parts``); citations, explanations, open norms and the other language are in the catalogue.
+Long lists of rules (the rules a question may settle, the rules waiting on a scope question) and the trace
+refer to rules by their number (``compiler.rule_numbers``: the number in their durable_rules names). What can
+be derived from the rest and the rule base is left out: what was checked, the "nothing applies" ground's text,
+why the outcome is not determined, the next question, a question's ``depends_on``, the texts of refusals and of
+waiting rules. ``api/documents/slim.expand`` gives the full form back -- exactly what ``verdict.build_verdict``
+gives for the same evaluation (a differential test holds them equal).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .compiler import rule_numbers
+from .model import RuleBase, Scenario, per_rule_base
+from .verdict import DISCLAIMER, Decision, Evaluation, ruleset_json
+
+if TYPE_CHECKING:
+    from .explain import Explainer
+
+SLIM = "slim"
+CHECKED = "_checked"  # the ground of an allowed verdict (what was checked): the full form has its text
+IMPLICATIONS = "implications"  # the trace's run of declared implications (not durable_rules firings)
+
+
+class _Parts:
+    """What a slim verdict takes from its rule base, per language, made once per rule base."""
+
+    def __init__(self, base: RuleBase) -> None:
+        self.numbers = {rid: n for n, rid in enumerate(rule_numbers(base))}
+        self.facts = {rid: tuple(sorted(r.facts)) for rid, r in base.rules.items()}
+        self.conditions = {rid: len(r.conditions) for rid, r in base.rules.items()}
+        self.disclaimer = {lang: DISCLAIMER.get(lang) for lang in ("nl", "en")}
+
+
+_parts = per_rule_base(_Parts)
+
+
+def build_slim(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: str, scenario: Scenario | None,
+               explainer: Explainer | None = None) -> dict[str, Any]:
+    """The verdict of one evaluation in the slim form, never building the full form."""
+    d = Decision(base, ev, explainer)
+    p = _parts(base)
+    numbers, known, status, rel = p.numbers, d.known, d.status, d.rel
+    applying = d.definite + d.classifiers()
+    grounds: list[Any] = [{"rule": r.id, "effect": r.effect} for r in applying]
+    if not d.definite:
+        grounds.insert(0, CHECKED)
+    conditions: list[dict[str, Any]] = []
+    for r in d.definite:
+        if r.effect == "conditional":
+            refused = rel.refusals.get(r.id)
+            for n in range(p.conditions[r.id]):
+                c: dict[str, Any] = {"rule": r.id, "n": n}
+                if refused and n == 0:  # said once, in the rule's first condition
+                    c["if_refused"] = {"rules": list(refused)}
+                conditions.append(c)
+    questions = [{"fact": q["fact"], "could_lead_to": q["could_lead_to"], "rules": [numbers[r] for r in q["rules"]],
+                  "tier": q["tier"]} for q in rel.questions]
+    advice = [r for r in d.day.advice if status[r.id] is True]
+    values: dict[str, Any] = {}
+    for r in applying + rel.listed + advice:  # the facts the grounds and advice looked at
+        for f in p.facts[r.id]:
+            if f in known:
+                values[f] = known[f]
+    return {
+        "view": SLIM,
+        "verdict": d.verdict,
+        "complete": d.floor == d.verdict == d.could_become,
+        "determined": rel.determined,
+        "not_assessed": [{"until": g["until"], "domains": _count_domains(base, g["rules"]),
+                          "rules": [numbers[r] for r in g["rules"]]} for g in rel.not_assessed],
+        "could_become": d.could_become,
+        "could_fall_to": d.floor,
+        "summary": d.summary.get(lang),
+        "grounds": grounds,
+        "possible_grounds": [r.id for r in rel.listed],
+        "defeated": [{"rule": r.id, "by": [e for e in r.exceptions if status[e] is True]} for r in d.defeated()],
+        "conditions": conditions,
+        "questions": questions,
+        "open_norms": [{"rule": r.id, "status": "applies" if status[r.id] is True else "may_apply"}
+                       for r in d.definite + rel.listed if r.open_norm],
+        "advice": [r.id for r in advice],
+        "changes": d.changes,
+        "derived": {k: ev.derived[k] for k in sorted(ev.derived)},
+        "trace": slim_trace(ev.trace),
+        "ruleset": ruleset_json(base, ev, scenario, engine_version),
+        "lang": lang,
+        "disclaimer": p.disclaimer[lang],
+        "values": {f: v for f, v in values.items() if v != "unknown"},
+    }
+
+
+def _count_domains(base: RuleBase, rule_ids: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for rid in rule_ids:
+        domain = base.rules[rid].domain
+        counts[domain] = counts.get(domain, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def slim_trace(trace: list[dict[str, str]]) -> list[list[Any]]:
+    """The trace in runs by ruleset: ``[ruleset, "3t 3p 17p"]`` (the durable_rules names fired, in order; each
+    names its rule's number and form) or ``["implications", [["fact=value", "implication"], ...]]``."""
+    runs: list[list[Any]] = []
+    names: list[str] = []
+    for step in trace:
+        ruleset = step["ruleset"]
+        if not runs or runs[-1][0] != ruleset:
+            if names:
+                runs[-1][1] = " ".join(names)
+            names = []
+            runs.append([ruleset, [] if ruleset == IMPLICATIONS else ""])
+        if ruleset == IMPLICATIONS:
+            runs[-1][1].append([step["fired"], step["rule"]])
+        else:
+            names.append(step["fired"])
+    if names:
+        runs[-1][1] = " ".join(names)
+    return runs
