@@ -7,7 +7,7 @@ rule base (``_Parts``); citations, explanations, open norms and the other langua
 Long lists of rules (the rules a question may settle, the rules waiting on a scope question) and the trace
 refer to rules by their number (``compiler.rule_numbers``: the number in their durable_rules names). What can
 be derived from the rest and the rule base is left out: what was checked, the "nothing applies" ground's text,
-why the outcome is not determined, the next question, a question's ``depends_on``, the texts of refusals and of
+why the outcome is not determined, a question's ``depends_on``, the texts of refusals and of
 waiting rules. ``api/documents/slim.expand`` gives the full form back -- exactly what ``verdict.build_verdict``
 gives for the same evaluation (a differential test holds them equal).
 """
@@ -35,6 +35,11 @@ class _Parts:
         self.numbers = {rid: n for n, rid in enumerate(rule_numbers(base))}
         self.facts = {rid: tuple(sorted(r.facts)) for rid, r in base.rules.items()}
         self.conditions = {rid: len(r.conditions) for rid, r in base.rules.items()}
+        self.titles = {lang: {rid: r.title.get(lang) for rid, r in base.rules.items()} for lang in ("nl", "en")}
+        self.questions = {lang: {f: t.get(lang) for f, t in base.questions.items()} for lang in ("nl", "en")}
+        self.condition_texts = {lang: {rid: [{"what": c.what.get(lang), "authority": c.authority.get(lang)}
+                                             for c in r.conditions] for rid, r in base.rules.items() if r.conditions}
+                                for lang in ("nl", "en")}
         self.disclaimer = {lang: DISCLAIMER.get(lang) for lang in ("nl", "en")}
 
 
@@ -73,6 +78,7 @@ def build_slim(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: str
         "verdict": d.verdict,
         "complete": d.floor == d.verdict == d.could_become,
         "determined": rel.determined,
+        "next_question": rel.questions[0]["fact"] if rel.questions else None,
         "not_assessed": [{"until": g["until"], "domains": _count_domains(base, g["rules"]),
                           "rules": [numbers[r] for r in g["rules"]]} for g in rel.not_assessed],
         "could_become": d.could_become,
@@ -123,3 +129,24 @@ def slim_trace(trace: list[dict[str, str]]) -> list[list[Any]]:
     if names:
         runs[-1][1] = " ".join(names)
     return runs
+
+
+def verdict_texts(base: RuleBase, verdict: dict[str, Any]) -> dict[str, Any]:
+    """The texts of what a slim verdict names, in its language, from its rule base (``base``): the title of
+    every rule it names by id, the conditions of every rule in ``conditions`` (the n-th is the condition
+    ``{"rule", "n"}``), the question of every fact in ``questions``. An answer carries them beside the verdict
+    (``texts``); the stored verdict does not: they are the rule base's."""
+    p = _parts(base)
+    lang = verdict["lang"]
+    named: dict[str, None] = {}
+    for g in verdict["grounds"]:
+        if g != CHECKED:
+            named[g["rule"]] = None
+    named.update(dict.fromkeys(verdict["possible_grounds"]))
+    named.update(dict.fromkeys(d["rule"] for d in verdict["defeated"]))
+    named.update(dict.fromkeys(verdict["advice"]))
+    conditional = dict.fromkeys(c["rule"] for c in verdict["conditions"])
+    titles, conditions, questions = p.titles[lang], p.condition_texts[lang], p.questions[lang]
+    return {"rules": {rid: titles[rid] for rid in {**named, **conditional}},
+            "conditions": {rid: conditions[rid] for rid in conditional},
+            "questions": {q["fact"]: questions[q["fact"]] for q in verdict["questions"]}}

@@ -3,21 +3,23 @@
 The full verdict (``engine/verdict.build_verdict``, schemas/verdict.schema.json) repeats for every ground a
 rule's bilingual title, its citations with their sources' titles, summaries and URLs, its explanation and open
 norm, and every question's text in both languages. All of that is static: it belongs to the rule base the
-verdict was made with (its digest is ``ruleset.hash``), and the catalogue (``/v1/rules``, ``/v1/sources``)
-holds it. The slim form (schemas/verdict-slim.schema.json, built directly by ``engine/slim.build_slim``) keeps
-what belongs to this verdict and refers to rules, sources and questions by id, with their texts in the verdict's
-one language (``lang``); long lists of rules (a question's rules, the rules waiting on a scope question) and the
-trace by rule number (``compiler.rule_numbers``). What follows from the rest and the rule base is left out and
-made again here: what was checked, the "nothing applies" ground, why the outcome is not determined, the next
-question, the texts of refusals and of waiting rules (the engine's wording, like the disclaimer).
+verdict was made with (its digest is ``ruleset.hash``), and the catalogue (``/v1/rules``, ``/v1/sources``,
+``/v1/questions``) holds it. The slim form (schemas/verdict-slim.schema.json, built directly by
+``engine/slim.build_slim``) keeps what belongs to this verdict and refers to rules, conditions and questions by
+id -- long lists of rules (a question's rules, the rules waiting on a scope question) and the trace by rule number
+(``compiler.rule_numbers``) -- with its summary and disclaimer in the verdict's language (``lang``). What follows
+from the rest and the rule base is left out and made again here: what was checked, the "nothing applies"
+ground, why the outcome is not determined, the texts of refusals and of waiting rules (the engine's wording,
+like the disclaimer). An answer carries the texts of what the verdict names, in its language, beside it
+(``texts``); they are not stored.
 
 ``slim(verdict, base)`` and ``expand(slim, base)`` are each other's inverse for the rule base ``base`` the
 verdict was evaluated under (``expand(slim(v, base), base) == v``, a hypothesis property). Expansion of an
 old check must use *its* rule base, found by ``ruleset.hash`` (``store/bases.py``): never today's texts for
-yesterday's verdict. When that rule base is lost, ``readable`` gives the full form's shape from the slim
-form's own one-language texts, for pages and the terminal. Every reader of a stored verdict goes through
-``full``, which also accepts checks stored in the full form before slim verdicts, and in the first slim form
-(``slim_v1``: checks whose rule base 0008 could not find).
+yesterday's verdict. When that rule base is lost, ``readable`` gives the full form's shape from the slim form
+alone, naming rules and questions by id, for pages and the terminal. Every reader of a stored verdict goes
+through ``full``, which also accepts checks stored in the full form before slim verdicts, and in the first slim
+form (``slim_v1``: checks whose rule base 0008 could not find).
 """
 
 from __future__ import annotations
@@ -29,14 +31,14 @@ from typing import Any
 from biotoets.engine.compiler import fired_rule, rule_numbers
 from biotoets.engine.model import RuleBase, per_rule_base
 from biotoets.engine.relevance import REFUSED, not_assessed_text
-from biotoets.engine.slim import CHECKED, IMPLICATIONS, SLIM, slim_trace
+from biotoets.engine.slim import CHECKED, IMPLICATIONS, SLIM, slim_trace, verdict_texts
 from biotoets.engine.verdict import advice_json, checked, checked_ground, ground_json, undetermined
 
 from . import slim_v1
 from .slim_v1 import MAY_APPLY, WrongRuleBase, disclaimer
 
 __all__ = ["SLIM", "WrongRuleBase", "applying", "disclaimer", "exactly", "expand", "full", "is_slim", "readable",
-           "slim"]
+           "slim", "texts"]
 
 
 def is_slim(verdict: Mapping[str, Any]) -> bool:
@@ -60,7 +62,7 @@ class _Numbers:
 
 
 _numbers = per_rule_base(_Numbers)
-_DROPPED = ("undetermined", "next_question", "checked")  # made again from the rest by ``expand``
+_DROPPED = ("undetermined", "checked")  # made again from the rest by ``expand``
 
 
 # -- full -> slim -----------------------------------------------------------------------------------------
@@ -157,12 +159,11 @@ def expand(verdict: Mapping[str, Any], base: RuleBase) -> dict[str, Any]:
     on = dt.date.fromisoformat(verdict["ruleset"]["as_of"])
     out: dict[str, Any] = {}
     for key, value in verdict.items():
-        if key in ("view", "values"):
+        if key in ("view", "values", "texts"):  # (an answer's texts are its rule base's: the full form has them)
             continue
         if key == "determined":
             out[key] = value
             out["undetermined"] = undetermined(open_scope)
-            out["next_question"] = questions[0]["fact"] if questions else None
         elif key == "not_assessed":
             out[key] = [_expand_waiting(g, ids) for g in value]
         elif key == "grounds":
@@ -240,7 +241,7 @@ def readable(verdict: Mapping[str, Any]) -> dict[str, Any]:
     if _is_first_form(verdict):
         return slim_v1.readable(verdict)
     lang = verdict["lang"]
-    first = dict(verdict)
+    first = {k: v for k, v in verdict.items() if k != "texts"}
     # In the first form's shape (its readable view is the one pages know), with what this form leaves out.
     nothing = checked_ground(verdict["ruleset"]["rules_in_force"], [])
     first["grounds"] = [{**nothing, "title": {lang: nothing["title"][lang]}} if g == CHECKED else
@@ -250,7 +251,6 @@ def readable(verdict: Mapping[str, Any]) -> dict[str, Any]:
     first["advice"] = [{"rule": rid, "title": rid} for rid in verdict["advice"]]
     open_scope = [q["fact"] for q in verdict["questions"] if q["tier"] == "A"]
     first["undetermined"] = undetermined(open_scope)
-    first["next_question"] = verdict["questions"][0]["fact"] if verdict["questions"] else None
     first["not_assessed"] = [
         {"until": g["until"], "domains": list(g["domains"]), "rules": [f"#{n}" for n in g["rules"]],
          "text": {lang: not_assessed_text(g["until"], g["domains"], len(g["rules"])).get(lang)}}
@@ -262,6 +262,15 @@ def readable(verdict: Mapping[str, Any]) -> dict[str, Any]:
     out = slim_v1.readable(first)
     out["trace"] = _expand_trace(verdict["trace"], None)
     return out
+
+
+def texts(verdict: Mapping[str, Any], base: RuleBase | None) -> dict[str, Any] | None:
+    """The texts an answer carries beside a slim verdict (``engine/slim.verdict_texts``), from the rule base it
+    was evaluated under; None when that is not known here, or the verdict is not in today's slim form (the full
+    form and the first slim form have their texts inline)."""
+    if base is None or not is_slim(verdict) or _is_first_form(verdict) or verdict["ruleset"]["hash"] != base.digest:
+        return None
+    return verdict_texts(base, dict(verdict))
 
 
 def applying(verdict: Mapping[str, Any]) -> list[str]:

@@ -115,9 +115,13 @@ class StoredCheck:
         verdict["changes"] = changes
         return replace(self, verdict_json=orjson.dumps(verdict).decode())
 
-    def document(self, decision: Mapping[str, Any] | None = None) -> bytes:
+    def document(self, decision: Mapping[str, Any] | None = None, texts: Mapping[str, Any] | None = None) -> bytes:
         """The check as the API returns it (verdict and proposal spliced in as stored); ``decision``: the
-        assessor's final decision, once there is one (``reviews.outcomes``)."""
+        assessor's final decision, once there is one (``reviews.outcomes``); ``texts``: the texts of what a slim
+        verdict names, spliced into it (``slim.texts``: they are its rule base's, not stored with it)."""
+        verdict = self.verdict_json.encode()
+        if texts is not None:
+            verdict = verdict[:-1] + b',"texts":' + orjson.dumps(texts) + b"}"
         head = orjson.dumps({
             "id": self.id,
             "case_number": self.case_number,
@@ -137,7 +141,7 @@ class StoredCheck:
             "links": {"self": f"/v1/checks/{self.id}"},
         })
         return (head[:-1] + b',"proposal":' + self.proposal_json.encode()
-                + b',"verdict":' + self.verdict_json.encode() + b"}")
+                + b',"verdict":' + verdict + b"}")
 
 
 def case_number(seq: int) -> str:

@@ -6,6 +6,7 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ...documents import slim
 from ..deps import (
     COMMON_PROBLEMS,
     JSON,
@@ -47,4 +48,6 @@ async def post_evaluation(request: Request, principal: AnyRoleOrOpen,
     received = await receive_proposal(request, state_of(request).settings.max_body_bytes)
     chosen = choose_lang(lang, request.headers.get("accept-language"))
     verdict = await evaluate(request, received, as_of, chosen, explain=include == "changes", view=view)
+    if view == "slim":  # the texts of what it names, in its language, beside it
+        verdict["texts"] = slim.texts(verdict, state_of(request).service.base)
     return json_response(orjson.dumps(verdict), headers={"Content-Language": chosen})
