@@ -117,8 +117,7 @@ class StoredCheck:
 
     def document(self, decision: Mapping[str, Any] | None = None, texts: Mapping[str, Any] | None = None) -> bytes:
         """The check as the API returns it (verdict and proposal spliced in as stored); ``decision``: the
-        assessor's final decision, once there is one (``reviews.outcomes``); ``texts``: the texts of what a slim
-        verdict names, spliced into it (``slim.texts``: they are its rule base's, not stored with it)."""
+        assessor's final decision, if any (``reviews.outcomes``); ``texts``: put in the verdict (``slim.texts``)."""
         verdict = self.verdict_json.encode()
         if texts is not None:
             verdict = verdict[:-1] + b',"texts":' + orjson.dumps(texts) + b"}"
