@@ -23,7 +23,7 @@ from typing import Any
 from .conditions import facts_read
 from .facts import answered_by
 from .implications import apply_implications
-from .model import SEVERITY, Gates, Rule, RuleBase, Text
+from .model import SEVERITY, Gates, Rule, RuleBase, Text, per_rule_base
 
 TIERS = ("A", "B", "C", "D")
 REFUSED = Text("Als dit wordt geweigerd, mag de activiteit niet doorgaan.",
@@ -47,6 +47,7 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
            unknown_inputs: Callable[[Rule], set[str]]) -> Relevance:
     """The frontier, ranges and noise filter for one evaluation (see the module docstring)."""
     gates = base.gates
+    blockers = _blockers_of(base, gates, known)
     refusals = _refusals(base, gates, definite, possible, unknown_inputs)
     refusing = {r for rs in refusals.values() for r in rs}
     could_become = max([verdict] + [r.effect for r in possible if r.id not in refusing], key=SEVERITY.__getitem__)
@@ -56,7 +57,7 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
     for r in possible:
         if SEVERITY[r.effect] <= SEVERITY[verdict]:
             continue
-        for f in _waits_on(base, gates, unknown_inputs(r), known):
+        for f in _waits_on(gates, unknown_inputs(r), blockers):
             wanted.setdefault(f, []).append(r.id)
             if f not in effect or SEVERITY[r.effect] > SEVERITY[effect[f]]:
                 effect[f] = r.effect
@@ -64,7 +65,7 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
         if not shaky[r.id] or SEVERITY[r.effect] < SEVERITY[verdict]:
             continue
         for ex in shaky[r.id]:
-            for f in _waits_on(base, gates, unknown_inputs(base.rules[ex]), known):
+            for f in _waits_on(gates, unknown_inputs(base.rules[ex]), blockers):
                 wanted.setdefault(f, []).append(ex)
                 effect.setdefault(f, floor)
     offered: dict[str, dict[str, Any]] = {}
@@ -87,8 +88,7 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
     open_scope = [q["fact"] for q in questions if q["tier"] == "A"]
     if open_scope:  # what the proposal involves comes first: its follow-ups are asked once it is known
         questions = [q for q in questions if q["tier"] == "A"]
-    listed, not_assessed = _collapse(base, gates, possible, {r.id for r in definite}, refusing, known,
-                                     unknown_inputs)
+    listed, not_assessed = _collapse(base, possible, {r.id for r in definite}, refusing, unknown_inputs, blockers)
     reason = undetermined_reason(open_scope) if open_scope else None
     return Relevance(questions, could_become, refusals, listed, not_assessed, not open_scope, reason, open_scope)
 
@@ -107,14 +107,14 @@ def _merge_answered_together(base: RuleBase, offered: dict[str, dict[str, Any]])
         del offered[drop["fact"]]
 
 
-def _waits_on(base: RuleBase, gates: Gates, unknown: set[str], known: Mapping[str, Any]) -> set[str]:
+def _waits_on(gates: Gates, unknown: set[str], blockers: Callable[[str], set[str]]) -> set[str]:
     """What a rule's open facts come down to now: its unanswered scope questions while there are any (the
     other facts are follow-ups that wait for the scope to be known); then its design and classification
     facts; the status of an application only once nothing else is open (a permit is asked about once it
     is needed)."""
     scope: set[str] = set()
     for f in unknown:
-        scope |= _scope_blockers(base, gates, f, known, set())
+        scope |= blockers(f)
     if scope:
         return scope
     return {f for f in unknown if gates.kind(f) != "status"} or unknown
@@ -138,7 +138,7 @@ def _askable(base: RuleBase, gates: Gates, fact: str, known: Mapping[str, Any], 
 
 def _unknown_base(base: RuleBase, names: Iterable[str], known: Mapping[str, Any]) -> list[str]:
     """The unknown proposal facts behind some facts, through unknown derived facts."""
-    derived = base.derived_facts()
+    derived = _derived(base)
     out: list[str] = []
     stack = list(names)
     seen: set[str] = set()
@@ -185,21 +185,22 @@ def _refusals(base: RuleBase, gates: Gates, definite: list[Rule], possible: list
     return out
 
 
-def _collapse(base: RuleBase, gates: Gates, possible: list[Rule], definite: set[str], refusing: set[str],
-              known: Mapping[str, Any], unknown_inputs: Callable[[Rule], set[str]],
+def _collapse(base: RuleBase, possible: list[Rule], definite: set[str], refusing: set[str],
+              unknown_inputs: Callable[[Rule], set[str]], blockers_of: Callable[[str], set[str]],
               ) -> tuple[list[Rule], list[dict[str, Any]]]:
     """Split the rules that may apply into those listed one by one and those waiting on a scope question."""
     listed: list[Rule] = []
     groups: dict[tuple[str, ...], list[Rule]] = {}
     live = {r.id for r in possible} | set(definite)
+    excepting = {e for p in live for e in base.rules[p].exceptions}  # exceptions of a rule that may apply
     for r in possible:
         if r.id in refusing:
             continue
-        if r.effect == "allowed" and not any(r.id in base.rules[p].exceptions for p in live):
+        if r.effect == "allowed" and r.id not in excepting:
             continue  # a permission that lets nothing go that may apply: nothing to say
         blockers: set[str] = set()
         for f in unknown_inputs(r):
-            blockers |= _scope_blockers(base, gates, f, known, set())
+            blockers |= blockers_of(f)
         if blockers:
             groups.setdefault(tuple(sorted(blockers)), []).append(r)
         else:
@@ -225,6 +226,22 @@ def not_assessed_text(until: Iterable[str], domains: Iterable[str], count: int) 
     nl, en = ("regel", "rule") if count == 1 else ("regels", "rules")
     return Text(f"Niet beoordeeld totdat u antwoordt op: {names} ({where}: {count} {nl})",
                 f"Not assessed until you answer: {names} ({where}: {count} {en})")
+
+
+_derived = per_rule_base(RuleBase.derived_facts)
+
+
+def _blockers_of(base: RuleBase, gates: Gates, known: Mapping[str, Any]) -> Callable[[str], set[str]]:
+    """``_scope_blockers`` of one evaluation, each fact's worked out once (callers only read the sets)."""
+    memo: dict[str, set[str]] = {}
+
+    def blockers(fact: str) -> set[str]:
+        got = memo.get(fact)
+        if got is None:
+            got = memo[fact] = _scope_blockers(base, gates, fact, known, set())
+        return got
+
+    return blockers
 
 
 def _scope_blockers(base: RuleBase, gates: Gates, fact: str, known: Mapping[str, Any], seen: set[str]) -> set[str]:

@@ -33,7 +33,9 @@ class _Parts:
 
     def __init__(self, base: RuleBase) -> None:
         self.numbers = {rid: n for n, rid in enumerate(rule_numbers(base))}
-        self.facts = {rid: tuple(sorted(r.facts)) for rid, r in base.rules.items()}
+        self.facts = {rid: frozenset(r.facts) for rid, r in base.rules.items()}
+        self.derived = sorted(base.derived_facts())
+        self.derived_set = frozenset(self.derived)
         self.conditions = {rid: len(r.conditions) for rid, r in base.rules.items()}
         self.titles = {lang: {rid: r.title.get(lang) for rid, r in base.rules.items()} for lang in ("nl", "en")}
         self.questions = {lang: {f: t.get(lang) for f, t in base.questions.items()} for lang in ("nl", "en")}
@@ -68,11 +70,11 @@ def build_slim(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: str
     questions = [{"fact": q["fact"], "could_lead_to": q["could_lead_to"], "rules": [numbers[r] for r in q["rules"]],
                   "tier": q["tier"]} for q in rel.questions]
     advice = [r for r in d.day.advice if status[r.id] is True]
-    values: dict[str, Any] = {}
-    for r in applying + rel.listed + advice:  # the facts the grounds and advice looked at
-        for f in p.facts[r.id]:
-            if f in known:
-                values[f] = known[f]
+    looked_at: set[str] = set()  # the facts the grounds, the rules that may apply and the advice looked at
+    for r in applying + rel.listed + advice:
+        looked_at |= p.facts[r.id]
+    derived = ev.derived
+    derived_names = p.derived if derived.keys() == p.derived_set else sorted(derived)  # (always the former)
     return {
         "view": SLIM,
         "verdict": d.verdict,
@@ -93,12 +95,12 @@ def build_slim(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: str
                        for r in d.definite + rel.listed if r.open_norm],
         "advice": [r.id for r in advice],
         "changes": d.changes,
-        "derived": {k: ev.derived[k] for k in sorted(ev.derived)},
+        "derived": {k: derived[k] for k in derived_names},
         "trace": slim_trace(ev.trace),
         "ruleset": ruleset_json(base, ev, scenario, engine_version),
         "lang": lang,
         "disclaimer": p.disclaimer[lang],
-        "values": {f: v for f, v in values.items() if v != "unknown"},
+        "values": {f: known[f] for f in sorted(looked_at) if f in known and known[f] != "unknown"},
     }
 
 

@@ -79,6 +79,7 @@ class _Static:
         for rid in self.rule_ids:
             visit(rid)
         self.exception_order = tuple((rid, self.exceptions[rid]) for rid in order)
+        self.defeasible = tuple((rid, exceptions) for rid, exceptions in self.exception_order if exceptions)
         self.citations: dict[Any, dict[str, Any]] = {}
         self.grounds: dict[str, tuple[Any, ...]] = {}
         self._days: dict[date, _Day] = {}
@@ -124,13 +125,12 @@ def applies(base: RuleBase, statuses: dict[str, Truth]) -> dict[str, Truth]:
     ("nee, tenzij": the licence must be shown). An exception that may apply
     leaves the rule standing and is reported as a way the verdict could fall.
     """
-    memo: dict[str, Truth] = {}
-    # Every rule's exceptions come before it in this order, so one pass settles all.
-    for rid, exceptions in _static(base).exception_order:
-        own = statuses[rid]
-        if exceptions and own is not False and any(memo[e] is True for e in exceptions):
-            own = False
-        memo[rid] = own
+    memo = dict(statuses)
+    # Every rule's exceptions come before it in this order, so one pass settles all (a rule without exceptions
+    # keeps its own status).
+    for rid, exceptions in _static(base).defeasible:
+        if memo[rid] is not False and any(memo[e] is True for e in exceptions):
+            memo[rid] = False
     return memo
 
 
@@ -263,15 +263,23 @@ class Decision:
         definite = self.definite = [r for r in day.by_order if status[r.id] is True]
         possible = [r for r in day.by_order if status[r.id] is None]
         verdict = self.verdict = _max_effect([r.effect for r in definite])
-        shaky = {r.id: may_be_defeated(base, status, r.id) for r in definite}
+        shaky = {r.id: [e for e in r.exceptions if status[e] is None] if r.exceptions else [] for r in definite}
         floor = self.floor = _max_effect([r.effect for r in definite if not shaky[r.id]])
-        rel = self.rel = relevance.assess(base, known, definite, possible, verdict, shaky, floor,
-                                          lambda r: unknown_inputs(base, r, known, ev.derived))
+        inputs: dict[str, set[str]] = {}  # each rule's, worked out once (relevance only reads them)
+
+        def inputs_of(r: Rule) -> set[str]:
+            got = inputs.get(r.id)
+            if got is None:
+                got = inputs[r.id] = unknown_inputs(base, r, known, ev.derived)
+            return got
+
+        rel = self.rel = relevance.assess(base, known, definite, possible, verdict, shaky, floor, inputs_of)
         could_become = self.could_become = rel.could_become
         changes = explainer.changes(ev.facts, ev.statuses, ev.as_of, verdict, applies) if explainer else []
-        open_domains = {r.domain for r in definite + rel.listed} | {r.domain for r in day.classifiers
-                                                                   if ev.statuses[r.id] is True}
-        self.changes = [c for c in changes if relevance.keep_change(base, c, ev.facts, open_domains, verdict)]
+        if changes:
+            open_domains = {r.domain for r in definite + rel.listed} | {r.domain for r in self.classifiers()}
+            changes = [c for c in changes if relevance.keep_change(base, c, ev.facts, open_domains, verdict)]
+        self.changes = changes
         self.summary = summary_text(verdict, could_become, floor, rel.open_scope)
 
     def defeated(self) -> list[Rule]:
