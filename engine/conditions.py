@@ -214,16 +214,34 @@ def kleene(node: Node, facts: Mapping[str, Any]) -> Truth:
 def open_facts(node: Node, facts: Mapping[str, Any]) -> set[str]:
     """The unknown facts that can still decide an undecided condition: those under a part that is itself
     undecided (an "any" that already holds, or an "all" already false, leaves its other parts moot)."""
-    if kleene(node, facts) is not None:
-        return set()
+    return _open(node, facts)[1]
+
+
+def _open(node: Node, facts: Mapping[str, Any]) -> tuple[Truth, set[str]]:
+    """``kleene`` and ``open_facts`` of a tree in one pass (its plain definition, a part's open facts asked only
+    when it is undecided, is kept in tests/engine/test_conditions_open.py)."""
     if isinstance(node, Leaf):
-        return {node.fact}
+        t = eval_leaf(node, facts)
+        return t, (set() if t is not None else {node.fact})
     if isinstance(node, Not):
-        return open_facts(node.item, facts)
+        t, inner = _open(node.item, facts)
+        return (None, inner) if t is None else (not t, set())
+    parts = [_open(x, facts) for x in node.items]
+    if isinstance(node, All):
+        if any(t is False for t, _ in parts):
+            return False, set()
+        if all(t is True for t, _ in parts):
+            return True, set()
+    else:
+        if any(t is True for t, _ in parts):
+            return True, set()
+        if all(t is False for t, _ in parts):
+            return False, set()
     out: set[str] = set()
-    for part in node.items:
-        out |= open_facts(part, facts)
-    return out
+    for t, inner in parts:
+        if t is None:
+            out |= inner
+    return None, out
 
 
 def words(node: Node, depth: int = 0, lang: str = "en") -> list[str]:

@@ -224,24 +224,30 @@ def advice_json(base: RuleBase, rule: Rule, known: dict[str, Any]) -> dict[str, 
 
 
 def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: dict[str, Truth],
-                   seen: set[str] | None = None) -> set[str]:
+                   seen: set[str] | None = None, own: dict[str, set[str]] | None = None) -> set[str]:
     """The unknown proposal facts that can still decide a rule, through unknown derived facts and exceptions
-    (a part of the condition already settled by the facts given asks nothing more)."""
+    (a part of the condition already settled by the facts given asks nothing more). ``own``: each rule's own
+    part, kept across calls on the same facts."""
     seen = seen if seen is not None else set()
     if rule.id in seen:
         return set()
     seen.add(rule.id)
+    if own is None:
+        own = {}
+    mine = own.get(rule.id)
+    if mine is None:
+        mine = own[rule.id] = cond.open_facts(rule.when, known)
     out: set[str] = set()
     derived_rules = _static(base).derived_rules
-    for f in cond.open_facts(rule.when, known):
+    for f in mine:
         if f in derived_rules:
             if derived.get(f) is None:
                 for r in derived_rules[f]:
-                    out |= unknown_inputs(base, r, known, derived, seen)
+                    out |= unknown_inputs(base, r, known, derived, seen, own)
         elif f not in known:
             out.add(answered_by(f, base.facts))
     for ex in rule.exceptions:
-        out |= unknown_inputs(base, base.rules[ex], known, derived, seen)
+        out |= unknown_inputs(base, base.rules[ex], known, derived, seen, own)
     return out
 
 
@@ -266,11 +272,12 @@ class Decision:
         shaky = {r.id: [e for e in r.exceptions if status[e] is None] if r.exceptions else [] for r in definite}
         floor = self.floor = _max_effect([r.effect for r in definite if not shaky[r.id]])
         inputs: dict[str, set[str]] = {}  # each rule's, worked out once (relevance only reads them)
+        own: dict[str, set[str]] = {}
 
         def inputs_of(r: Rule) -> set[str]:
             got = inputs.get(r.id)
             if got is None:
-                got = inputs[r.id] = unknown_inputs(base, r, known, ev.derived)
+                got = inputs[r.id] = unknown_inputs(base, r, known, ev.derived, None, own)
             return got
 
         rel = self.rel = relevance.assess(base, known, definite, possible, verdict, shaky, floor, inputs_of)
