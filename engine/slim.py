@@ -146,7 +146,7 @@ def verdict_texts(base: RuleBase, verdict: dict[str, Any]) -> dict[str, Any]:
             named[g["rule"]] = None
     named.update(dict.fromkeys(verdict["possible_grounds"]))
     named.update(dict.fromkeys(d["rule"] for d in verdict["defeated"]))
-    named.update(dict.fromkeys(verdict["advice"]))
+    named.update(dict.fromkeys(a for a in verdict["advice"] if isinstance(a, str)))
     conditional = dict.fromkeys(c["rule"] for c in verdict["conditions"])
     titles, conditions, questions = p.titles[lang], p.condition_texts[lang], p.questions[lang]
     return {"rules": {rid: titles[rid] for rid in {**named, **conditional}},

@@ -103,7 +103,8 @@ def slim(verdict: Mapping[str, Any], base: RuleBase, lang: str | None = None) ->
         elif key == "open_norms":
             out[key] = [{"rule": n["rule"], "status": n["status"]} for n in value]
         elif key == "advice":
-            out[key] = [keep(a)["rule"] for a in value]
+            # (an item of another shape than a rule's advice is kept as it is)
+            out[key] = [keep(a)["rule"] if "rule" in a and "facts" in a else dict(a) for a in value]
         elif key == "trace":
             out[key] = slim_trace(value)
         elif key == "disclaimer":
@@ -179,7 +180,7 @@ def expand(verdict: Mapping[str, Any], base: RuleBase) -> dict[str, Any]:
         elif key == "open_norms":
             out[key] = [{**n, "norm": slim_v1._norm(base, n["rule"])} for n in value]
         elif key == "advice":
-            out[key] = [advice_json(base, rules[rid], values) for rid in value]
+            out[key] = [advice_json(base, rules[a], values) if isinstance(a, str) else dict(a) for a in value]
         elif key == "derived":
             out[key] = value
             out["checked"] = checked(base, on)
@@ -248,7 +249,7 @@ def readable(verdict: Mapping[str, Any]) -> dict[str, Any]:
                         {**g, "status": "applies", "title": g["rule"]} for g in verdict["grounds"]]
     first["defeated"] = [{**d, "title": d["rule"]} for d in verdict["defeated"]]
     first["conditions"] = [{**c, "what": "", "authority": ""} for c in verdict["conditions"]]
-    first["advice"] = [{"rule": rid, "title": rid} for rid in verdict["advice"]]
+    first["advice"] = [{"rule": a, "title": a} if isinstance(a, str) else a for a in verdict["advice"]]
     open_scope = [q["fact"] for q in verdict["questions"] if q["tier"] == "A"]
     first["undetermined"] = undetermined(open_scope)
     first["not_assessed"] = [
