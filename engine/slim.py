@@ -1,15 +1,17 @@
 """Build the slim verdict directly (schemas/verdict-slim.schema.json): the form stored and answered by default.
 
 The slim form keeps what depends on the proposal -- which rules apply, may apply or were set aside, the facts'
-values, the open questions and where they lead, the trace -- and refers to everything static by id: a rule's
-title, a condition's text and a question's text come in the verdict's one language from tables made once per
-rule base (``_Parts``); citations, explanations, open norms and the other language are in the catalogue.
-Long lists of rules (the rules a question may settle, the rules waiting on a scope question) and the trace
-refer to rules by their number (``compiler.rule_numbers``: the number in their durable_rules names). What can
-be derived from the rest and the rule base is left out: what was checked, the "nothing applies" ground's text,
-why the outcome is not determined, a question's ``depends_on``, the texts of refusals and of
-waiting rules. ``api/documents/slim.expand`` gives the full form back -- exactly what ``verdict.build_verdict``
-gives for the same evaluation (a differential test holds them equal).
+values, the open questions and where they lead, the trace -- and refers to everything static by id, from tables
+made once per rule base (``_Parts``): rules, a rule's n-th condition, a question's fact. Its summary and
+disclaimer are in the verdict's one language; the titles, condition and question texts in that language go
+beside it in an answer (``verdict_texts``), never into the stored verdict; citations, explanations, open norms
+and the other language are in the catalogue. Long lists of rules (the rules a question may settle, the rules
+waiting on a scope question) and the trace refer to rules by their number (``compiler.rule_numbers``: the
+number in their durable_rules names). What can be derived from the rest and the rule base is left out: what
+was checked, the "nothing applies" ground's text, why the outcome is not determined, a question's
+``depends_on``, the texts of refusals and of waiting rules. ``api/documents/slim.expand`` gives the full form
+back -- exactly what ``verdict.build_verdict`` gives for the same evaluation (a differential test holds them
+equal).
 """
 
 from __future__ import annotations
@@ -150,5 +152,5 @@ def verdict_texts(base: RuleBase, verdict: dict[str, Any]) -> dict[str, Any]:
     conditional = dict.fromkeys(c["rule"] for c in verdict["conditions"])
     titles, conditions, questions = p.titles[lang], p.condition_texts[lang], p.questions[lang]
     return {"rules": {rid: titles[rid] for rid in {**named, **conditional}},
-            "conditions": {rid: conditions[rid] for rid in conditional},
+            "conditions": {rid: [dict(c) for c in conditions[rid]] for rid in conditional},
             "questions": {q["fact"]: questions[q["fact"]] for q in verdict["questions"]}}

@@ -253,7 +253,7 @@ def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: d
 
 class Decision:
     """What one evaluation decided, before it is written out as a verdict (full: ``build_verdict``; slim:
-    ``slimverdict.build_slim``): the rules that apply and may apply, the range, the questions, the texts made
+    ``slim.build_slim``): the rules that apply and may apply, the range, the questions, the texts made
     for this verdict."""
 
     __slots__ = ("ev", "known", "status", "day", "definite", "verdict", "floor", "could_become", "rel",
