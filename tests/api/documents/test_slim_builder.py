@@ -27,6 +27,7 @@ from biotoets.engine.slim import build_slim
 from biotoets.engine.verdict import build_verdict
 
 from ...engine.verdict_oracle import oracle_verdict
+from ..helpers import GERMLINE
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 SLIM_SCHEMA = Draft202012Validator(json.loads((SCHEMAS / "verdict-slim.schema.json").read_text(encoding="utf-8")))
@@ -84,3 +85,21 @@ def test_the_engine_answers_slim_as_it_is_built(engine: Engine, base: RuleBase) 
     assert thin["view"] == "slim" and thin["lang"] == "nl"
     assert slim.expand(as_json(thin), base) == as_json(engine.evaluate(doc, date(2026, 6, 1), lang="nl",
                                                                        explain=False))
+
+
+def test_slim_verdicts_and_their_texts_share_no_mutable_parts(engine: Engine, base: RuleBase) -> None:
+    doc = GERMLINE
+    first = engine.evaluate(doc, date(2026, 6, 1), lang="nl", explain=False, view="slim")
+    second = engine.evaluate(doc, date(2026, 6, 1), lang="nl", explain=False, view="slim")
+    texts = slim.texts(first, base)
+    assert first == second and texts == slim.texts(second, base) and texts is not None and texts["conditions"]
+    for part in ("not_assessed", "questions", "conditions", "grounds"):
+        for item in first[part]:
+            if isinstance(item, dict):
+                item.clear()
+    for conditions in texts["conditions"].values():
+        for c in conditions:
+            c["what"] = "changed"
+    texts["rules"].clear()
+    again = engine.evaluate(doc, date(2026, 6, 1), lang="nl", explain=False, view="slim")
+    assert again == second and slim.texts(again, base) == slim.texts(second, base)
