@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 SLIM = "slim"
 CHECKED = "_checked"  # the ground of an allowed verdict (what was checked): the full form has its text
-IMPLICATIONS = "implications"  # the trace's run of declared implications (not durable_rules firings)
 
 
 class _Parts:
@@ -116,17 +115,18 @@ def _count_domains(base: RuleBase, rule_ids: list[str]) -> dict[str, int]:
 
 def slim_trace(trace: list[dict[str, str]]) -> list[list[Any]]:
     """The trace in runs by ruleset: ``[ruleset, "3t 3p 17p"]`` (the durable_rules names fired, in order; each
-    names its rule's number and form) or ``["implications", [["fact=value", "implication"], ...]]``."""
+    names its rule's number and form), or for steps that are not firings (the declared implications applied
+    first) ``[ruleset, [["fact=value", "implication"], ...]]``."""
     runs: list[list[Any]] = []
     names: list[str] = []
     for step in trace:
-        ruleset = step["ruleset"]
-        if not runs or runs[-1][0] != ruleset:
+        ruleset, implied = step["ruleset"], step["form"] == "implied"
+        if not runs or runs[-1][0] != ruleset or isinstance(runs[-1][1], list) != implied:
             if names:
                 runs[-1][1] = " ".join(names)
             names = []
-            runs.append([ruleset, [] if ruleset == IMPLICATIONS else ""])
-        if ruleset == IMPLICATIONS:
+            runs.append([ruleset, [] if implied else ""])
+        if implied:
             runs[-1][1].append([step["fired"], step["rule"]])
         else:
             names.append(step["fired"])

@@ -31,7 +31,7 @@ from typing import Any
 from biotoets.engine.compiler import fired_rule, rule_numbers
 from biotoets.engine.model import RuleBase, per_rule_base
 from biotoets.engine.relevance import REFUSED, not_assessed_text
-from biotoets.engine.slim import CHECKED, IMPLICATIONS, SLIM, slim_trace, verdict_texts
+from biotoets.engine.slim import CHECKED, SLIM, slim_trace, verdict_texts
 from biotoets.engine.verdict import advice_json, checked, checked_ground, ground_json, undetermined
 
 from . import slim_v1
@@ -220,7 +220,7 @@ def _expand_trace(runs: list[list[Any]], ids: list[str] | None) -> list[dict[str
     its number)."""
     out = []
     for ruleset, steps in runs:
-        if ruleset == IMPLICATIONS:
+        if isinstance(steps, list):  # steps that are not firings: the declared implications
             out += [{"ruleset": ruleset, "fired": fired, "rule": rule, "form": "implied"} for fired, rule in steps]
             continue
         for name in steps.split(" "):
