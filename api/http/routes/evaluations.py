@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ...documents import slim
+from ...store import bases
 from ..deps import (
     COMMON_PROBLEMS,
     JSON,
@@ -48,6 +49,9 @@ async def post_evaluation(request: Request, principal: AnyRoleOrOpen,
     received = await receive_proposal(request, state_of(request).settings.max_body_bytes)
     chosen = choose_lang(lang, request.headers.get("accept-language"))
     verdict = await evaluate(request, received, as_of, chosen, explain=include == "changes", view=view)
-    if view == "slim":  # the texts of what it names, in its language, beside it
-        verdict["texts"] = slim.texts(verdict, state_of(request).service.base)
+    if view == "slim":
+        verdict = bases.stored_form(verdict)  # (slim as the engine builds it; a verdict it built full is slimmed)
+        texts = slim.texts(verdict, state_of(request).service.base)
+        if texts is not None:  # the texts of what it names, in its language, beside it
+            verdict["texts"] = texts
     return json_response(orjson.dumps(verdict), headers={"Content-Language": chosen})
