@@ -10,7 +10,8 @@ Sections (``--only`` picks some, comma-separated; all by default):
 * ``batch``   -- 100,000 generated proposals through the process pool on 2 cores;
 * ``ccore``   -- is durable_rules' C core optimised, and what do its calls cost;
 * ``api``     -- wrk on loopback against ``biotoets serve --workers 2`` (SQLite, PostgreSQL)
-                 and a bare FastAPI endpoint with the same server settings.
+                 and a bare FastAPI endpoint with the same server settings;
+* ``slim``    -- bytes stored and answered per check, slim and full, and CPU per store (``bench/slim.py``).
 
 ``--quick`` runs everything smaller (under two minutes) and writes ``bench/RESULTS.quick.md``
 unless ``--out`` says otherwise. Nothing here asserts a timing: targets are reported.
@@ -38,10 +39,11 @@ ROOT = HERE.parent
 ON = dt.date(2025, 6, 1)  # the law of this date, for every contender
 FULL = "biotoets full evaluation (as Engine.evaluate: with why-not explanations)"
 LEAN = "biotoets full evaluation without explanations (verdict, grounds, conditions, questions)"
+SLIM = "biotoets full evaluation without explanations, slim verdict (as the API stores and answers it)"
 FIRE = "biotoets Engine.fire (durable_rules, lean driver)"
 FIRE_STOCK_CALLS = "biotoets Engine.fire without the results-only call (stock C calls, one per action)"
 FIRE_BOTH_FORMS = "biotoets Engine.fire with definite and possible forms both run (not collapsed)"
-SECTIONS = ("core", "scaling", "startup", "batch", "ccore", "api")
+SECTIONS = ("core", "scaling", "startup", "batch", "ccore", "api", "slim")
 INSTALL_HINT = ".venv/bin/pip install -e '.[bench]'"
 
 
@@ -166,6 +168,7 @@ def section_core(cfg: Config, rep: Report) -> None:
     from biotoets.engine.host import DurableHost
     from biotoets.engine.loader import load_rule_base
     from biotoets.engine.proposal import Proposal
+    from biotoets.engine.slim import build_slim
     from biotoets.engine.verdict import applies, build_verdict
 
     from .peers import Flat, StockDurable, answer_of_verdict, hand_engine, peer_facts, regopy_engine, zen_engine
@@ -236,6 +239,7 @@ def section_core(cfg: Config, rep: Report) -> None:
             # Without the why-not explanations ("changes": []), which the issue's full evaluation
             # (verdict, grounds, conditions, questions) does not include.
             LEAN: (lambda x: engine.evaluate(x[0], x[1], explain=False), items),
+            SLIM: (lambda x: engine.evaluate(x[0], x[1], explain=False, view="slim"), items),
             FIRE: (lambda x: engine.fire(x[0], x[1]), facts),
             FIRE_STOCK_CALLS: (lambda x: stock_calls.fire(x[0], x[1]), facts),
             FIRE_BOTH_FORMS: (lambda x: both_forms.fire(x[0], x[1]), facts),
@@ -268,6 +272,8 @@ def section_core(cfg: Config, rep: Report) -> None:
         "reference cross-check": (lambda f: reference.rule_statuses(base, f, ON), facts),
         "build_verdict without explanations": (
             lambda ev: build_verdict(base, ev, lang="en", engine_version="bench", scenario=None), evs),
+        "build_slim without explanations (the slim verdict, as the API makes it)": (
+            lambda ev: build_slim(base, ev, lang="en", engine_version="bench", scenario=None), evs),
         "build_verdict with explanations (as evaluate does)": (
             lambda ev: build_verdict(base, ev, lang="en", engine_version="bench", scenario=None,
                                      explainer=engine.explainer), evs),
@@ -305,12 +311,14 @@ def section_core(cfg: Config, rep: Report) -> None:
     rep.add("core", lines)
     w = "generated, complete"
     full = medians.get((w, FULL), float("nan"))
-    lean_m = medians.get((w, LEAN), float("nan"))
+    lean_m = medians.get((w, SLIM), float("nan"))
+    lean_full = medians.get((w, LEAN), float("nan"))
     zen = medians.get((w, "ZEN (GoRules, Rust)"), float("nan"))
     stock_m = medians.get((w, "durable_rules stock host, bare assert_fact"), float("nan"))
     fire = medians.get((w, FIRE), float("nan"))
     rep.target("full evaluation (explanations not asked) ≤ 3× ZEN's CPU (same rules, complete proposals)",
-               f"{fmt(lean_m)} µs vs ZEN {fmt(zen)} µs ({ratio(lean_m, zen)}); with explanations {fmt(full)} µs "
+               f"{fmt(lean_m)} µs vs ZEN {fmt(zen)} µs ({ratio(lean_m, zen)}), slim verdict; full verdict "
+               f"{fmt(lean_full)} µs ({ratio(lean_full, zen)}); with explanations {fmt(full)} µs "
                f"({ratio(full, zen)}); durable_rules path alone {fmt(fire)} µs ({ratio(fire, zen)})",
                lean_m <= 3 * zen)
     expl = bstats["explanations alone (Explainer.changes, when asked)"].cpu
@@ -580,10 +588,22 @@ def section_api(cfg: Config, rep: Report) -> None:
                        "reported")
             rep.target(f"API ({label}): stored verdict ≤ 4 KiB per check; answer of POST /v1/checks ≤ 8 KiB",
                        f"{r['stored_bytes'] / 1024:.1f} KiB stored; {r['answer_bytes'] / 1024:.1f} KiB answer",
-                       r["stored_bytes"] <= 4096 and r["answer_bytes"] <= 8192,
-                       "needs the slim verdict (issue 17 item 4, another branch)")
+                       r["stored_bytes"] <= 4096 and r["answer_bytes"] <= 8192)
         else:
             rep.target(name, "not measured", None, "see the API section")
+
+
+def section_slim(cfg: Config, rep: Report) -> None:
+    from .slim import run
+
+    lines, sizes = run(100 if cfg.quick else 300, 1)
+    rep.add("slim", ["## Slim verdicts: bytes per check and CPU per store", "", *lines, ""])
+    rep.target("stored verdict ≤ 4 KiB per check (generated proposals)",
+               f"{sizes['stored'] / 1024:.1f} KiB slim (full form: {sizes['stored_full'] / 1024:.1f} KiB)",
+               sizes["stored"] <= 4096, "mean; see *Slim verdicts*")
+    rep.target("answer of `POST /v1/checks` ≤ 8 KiB in the default view",
+               f"{sizes['answer'] / 1024:.1f} KiB (`?view=full`: {sizes['answer_full'] / 1024:.1f} KiB)",
+               sizes["answer"] <= 8192, "mean; see *Slim verdicts*")
 
 
 def _api_row(label: str, res: dict[str, Any]) -> list[str]:
@@ -653,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(header))
     started = time.perf_counter()
     runners = {"core": section_core, "scaling": section_scaling, "startup": section_startup,
-               "batch": section_batch, "ccore": section_ccore, "api": section_api}
+               "batch": section_batch, "ccore": section_ccore, "api": section_api, "slim": section_slim}
     for name in SECTIONS:
         if name in only:
             log(f"section {name}")

@@ -138,8 +138,8 @@ def verdicts(parts: Sequence[tuple[str, Verdict]]) -> Verdict:
         for q in v["questions"]:
             asked.setdefault(q["fact"], []).append(q)
     questions = sorted((_merged_question(qs) for qs in asked.values()), key=question_order)
-    open_scope = list(dict.fromkeys(f for v in open_parts for f in (v["undetermined"] or {}).get(
-        "scope_questions", [])))
+    scoped = {f for v in open_parts for f in (v["undetermined"] or {}).get("scope_questions", [])}
+    open_scope = [q["fact"] for q in questions if q["fact"] in scoped]  # in the order they are asked
     if not determined:  # what the proposal involves first, as for one activity
         questions = [q for q in questions if q["tier"] == "A"]
     note("questions", {f: [a for a, v in parts if any(q["fact"] == f for q in v["questions"])] for f in asked},
@@ -172,7 +172,7 @@ def verdicts(parts: Sequence[tuple[str, Verdict]]) -> Verdict:
     names = ", ".join(a for a, _ in parts)
     said = Text(f"Getoetst voor elke activiteit ({names}); de strengste uitkomst telt. ",
                 f"Checked for each activity ({names}); the strictest outcome counts. ")
-    summary = summary_text(verdict, could_become, floor) if determined else \
+    summary = summary_text(verdict, could_become, floor, []) if determined else \
         undetermined_summary(open_scope, verdict, could_become, floor)
     return {
         **first,

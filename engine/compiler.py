@@ -276,10 +276,22 @@ def levels(base: RuleBase) -> dict[str, int]:
     return {f: level(f) for f in base.facts}
 
 
+def rule_numbers(base: RuleBase) -> list[str]:
+    """The rule ids in the order that numbers them: rule ``n``'s durable_rules names are ``f"{n}t"`` (its
+    definite form) and ``f"{n}p"`` (its possible form), as a verdict's trace shows them; a slim verdict refers to
+    long lists of rules by these numbers. Stored verdicts depend on it: changing it needs a migration."""
+    return sorted(base.rules)
+
+
+def fired_rule(numbers: list[str], durable_name: str) -> tuple[str, str]:
+    """The rule id and form (``definite`` or ``possible``) of a durable_rules rule name (``rule_numbers``)."""
+    return numbers[int(durable_name[:-1])], "definite" if durable_name[-1] == "t" else "possible"
+
+
 def compile_rule_base(base: RuleBase, name: str = "law") -> CompiledRuleBase:
     """Compile every rule; shard each stratum so durable_rules' limits always hold."""
     lv = levels(base)
-    order = sorted(base.rules)
+    order = rule_numbers(base)
     by_stratum: dict[int, list[Rule]] = {}
     for rid in order:
         rule = base.rules[rid]

@@ -214,26 +214,33 @@ def kleene(node: Node, facts: Mapping[str, Any]) -> Truth:
 def open_facts(node: Node, facts: Mapping[str, Any]) -> set[str]:
     """The unknown facts that can still decide an undecided condition: those under a part that is itself
     undecided (an "any" that already holds, or an "all" already false, leaves its other parts moot)."""
-    return _truth_and_open(node, facts)[1]
+    return _open(node, facts)[1]
 
 
-def _truth_and_open(node: Node, facts: Mapping[str, Any]) -> tuple[Truth, set[str]]:
-    """``kleene(node)`` and ``open_facts(node)`` in one pass (the open set is empty exactly when decided)."""
+def _open(node: Node, facts: Mapping[str, Any]) -> tuple[Truth, set[str]]:
+    """``kleene`` and ``open_facts`` of a tree in one pass (its plain definition, a part's open facts asked only
+    when it is undecided, is kept in tests/engine/test_conditions_open.py)."""
     if isinstance(node, Leaf):
         t = eval_leaf(node, facts)
-        return t, ({node.fact} if t is None else set())
+        return t, (set() if t is not None else {node.fact})
     if isinstance(node, Not):
-        t, inner = _truth_and_open(node.item, facts)
-        return (None if t is None else not t), inner
-    parts = [_truth_and_open(x, facts) for x in node.items]
-    deciding = not isinstance(node, All)  # one part with this value settles the node
-    if any(t is deciding for t, _ in parts):
-        return deciding, set()
-    if all(t is not None for t, _ in parts):
-        return not deciding, set()
+        t, inner = _open(node.item, facts)
+        return (None, inner) if t is None else (not t, set())
+    parts = [_open(x, facts) for x in node.items]
+    if isinstance(node, All):
+        if any(t is False for t, _ in parts):
+            return False, set()
+        if all(t is True for t, _ in parts):
+            return True, set()
+    else:
+        if any(t is True for t, _ in parts):
+            return True, set()
+        if all(t is False for t, _ in parts):
+            return False, set()
     out: set[str] = set()
-    for _, o in parts:
-        out |= o
+    for t, inner in parts:
+        if t is None:
+            out |= inner
     return None, out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -24,6 +24,7 @@ from .implications import apply_implications
 from .model import RuleBase, Scenario
 from .outcome import of_verdict, outcome
 from .proposal import Proposal
+from .slim import build_slim
 from .verdict import Evaluation, build_verdict
 
 ENGINE_VERSION = "1.0.0"
@@ -183,8 +184,9 @@ class Engine:
         return outcome(self.base, self.evaluate_facts(flatten(proposal), on))
 
     def evaluate(self, proposal: Proposal | Mapping[str, Any], on: date, lang: str = "en",
-                 explain: bool = True) -> dict[str, Any]:
-        """The verdict JSON for one proposal as of a date.
+                 explain: bool = True, view: Literal["full", "slim"] = "full") -> dict[str, Any]:
+        """The verdict JSON for one proposal as of a date: in the full form, or with ``view="slim"`` in the slim
+        form (built directly: what is stored and answered by default).
 
         A proposal that is several activities is evaluated once per activity and the verdicts combined
         (``combine.verdicts``). ``explain=False`` leaves ``changes`` (what would change the verdict) empty: for
@@ -197,5 +199,6 @@ class Engine:
             return combine.verdicts([(a, self.evaluate(proposal.model_copy(update={"activity": a}), on, lang=lang,
                                                          explain=explain)) for a in each])
         result = self.evaluate_facts(flatten(proposal), on)
-        return build_verdict(self.base, result, lang=lang, engine_version=ENGINE_VERSION,
-                             scenario=self.scenario, explainer=self.explainer if explain else None)
+        build = build_slim if view == "slim" else build_verdict
+        return build(self.base, result, lang=lang, engine_version=ENGINE_VERSION,
+                     scenario=self.scenario, explainer=self.explainer if explain else None)

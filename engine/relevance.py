@@ -224,6 +224,14 @@ def _refusals(base: RuleBase, gates: Gates, definite: list[Rule], possible: list
     return out
 
 
+def not_assessed_text(until: Iterable[str], domains: Iterable[str], count: int) -> Text:
+    """What a group of rules waiting on scope questions says (made from the group, per verdict)."""
+    names, where = ", ".join(until), ", ".join(domains)
+    nl, en = ("regel", "rule") if count == 1 else ("regels", "rules")
+    return Text(f"Niet beoordeeld totdat u antwoordt op: {names} ({where}: {count} {nl})",
+                f"Not assessed until you answer: {names} ({where}: {count} {en})")
+
+
 def _reads_status(base: RuleBase) -> frozenset[str]:
     """The rules that read a status fact, directly, through derived facts or through their exceptions."""
     derived = _derived(base)
@@ -272,14 +280,8 @@ def _collapse(base: RuleBase, possible: list[Rule], definite: set[str], refusing
     not_assessed = []
     for facts, rules in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         domains = sorted({r.domain for r in rules})
-        names = ", ".join(facts)
-        not_assessed.append({
-            "until": list(facts), "domains": domains, "rules": [r.id for r in rules],
-            "text": Text(f"Niet beoordeeld totdat u antwoordt op: {names} ({', '.join(domains)}: "
-                         f"{len(rules)} {'regel' if len(rules) == 1 else 'regels'})",
-                         f"Not assessed until you answer: {names} ({', '.join(domains)}: "
-                         f"{len(rules)} {'rule' if len(rules) == 1 else 'rules'})").as_dict(),
-        })
+        not_assessed.append({"until": list(facts), "domains": domains, "rules": [r.id for r in rules],
+                             "text": not_assessed_text(facts, domains, len(rules)).as_dict()})
     return listed, not_assessed
 
 

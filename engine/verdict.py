@@ -79,6 +79,7 @@ class _Static:
         for rid in self.rule_ids:
             visit(rid)
         self.exception_order = tuple((rid, self.exceptions[rid]) for rid in order)
+        self.defeasible = tuple((rid, exceptions) for rid, exceptions in self.exception_order if exceptions)
         self.citations: dict[Any, dict[str, Any]] = {}
         self.grounds: dict[str, tuple[Any, ...]] = {}
         self._days: dict[date, _Day] = {}
@@ -124,13 +125,12 @@ def applies(base: RuleBase, statuses: dict[str, Truth]) -> dict[str, Truth]:
     ("nee, tenzij": the licence must be shown). An exception that may apply
     leaves the rule standing and is reported as a way the verdict could fall.
     """
-    memo: dict[str, Truth] = {}
-    # Every rule's exceptions come before it in this order, so one pass settles all.
-    for rid, exceptions in _static(base).exception_order:
-        own = statuses[rid]
-        if exceptions and own is not False and any(memo[e] is True for e in exceptions):
-            own = False
-        memo[rid] = own
+    memo = dict(statuses)
+    # Every rule's exceptions come before it in this order, so one pass settles all (a rule without exceptions
+    # keeps its own status).
+    for rid, exceptions in _static(base).defeasible:
+        if memo[rid] is not False and any(memo[e] is True for e in exceptions):
+            memo[rid] = False
     return memo
 
 
@@ -198,7 +198,8 @@ def ground_json(base: RuleBase, rule: Rule, known: dict[str, Any], status: str) 
 
 
 def _ground_parts(base: RuleBase, rule: Rule) -> tuple[Any, ...]:
-    """The parts of a rule's ground that do not depend on the proposal (see ``_ground_json``)."""
+    """The parts of a rule's ground that do not depend on the proposal (``ground_json``; its plain
+    specification is in tests/engine/test_verdict_static.py)."""
     cache = _static(base).citations
     citations = []
     for c in rule.citations:
@@ -214,28 +215,6 @@ def _ground_parts(base: RuleBase, rule: Rule) -> tuple[Any, ...]:
     )
 
 
-def _ground_json(base: RuleBase, rule: Rule, known: dict[str, Any], status: str) -> dict[str, Any]:
-    """The plain form of ``ground_json``, kept as its specification."""
-    out: dict[str, Any] = {
-        "rule": rule.id,
-        "status": status,
-        "title": rule.title.as_dict(),
-        "domain": rule.domain,
-        "effect": rule.effect,
-        "facts": _fact_values(rule, known, _static(base).sorted_facts.get(rule.id)),
-        "citations": [citation_json(base, c) for c in rule.citations],
-    }
-    if rule.derives:
-        out["derives"] = rule.derives
-    if rule.explanation:
-        out["explanation"] = rule.explanation.as_dict()
-    if rule.open_norm:
-        out["open_norm"] = rule.open_norm.as_dict()
-    if rule.exceptions:
-        out["exceptions"] = list(rule.exceptions)
-    return out
-
-
 def advice_json(base: RuleBase, rule: Rule, known: dict[str, Any]) -> dict[str, Any]:
     """Non-binding guidance that applies: what is recommended and on whose word; it never raises the verdict."""
     return {"rule": rule.id, "title": rule.title.as_dict(), "label": ADVICE_LABEL.as_dict(),
@@ -245,29 +224,84 @@ def advice_json(base: RuleBase, rule: Rule, known: dict[str, Any]) -> dict[str, 
 
 
 def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: dict[str, Truth],
-                   seen: set[str] | None = None) -> set[str]:
+                   seen: set[str] | None = None, own: dict[str, set[str]] | None = None) -> set[str]:
     """The unknown proposal facts that can still decide a rule, through unknown derived facts and exceptions
-    (a part of the condition already settled by the facts given asks nothing more)."""
+    (a part of the condition already settled by the facts given asks nothing more). ``own``: each rule's own
+    part, kept across calls on the same facts."""
     seen = seen if seen is not None else set()
     if rule.id in seen:
         return set()
     seen.add(rule.id)
+    if own is None:
+        own = {}
+    mine = own.get(rule.id)
+    if mine is None:
+        mine = own[rule.id] = cond.open_facts(rule.when, known)
     out: set[str] = set()
     derived_rules = _static(base).derived_rules
-    for f in cond.open_facts(rule.when, known):
+    for f in mine:
         if f in derived_rules:
             if derived.get(f) is None:
                 for r in derived_rules[f]:
-                    out |= unknown_inputs(base, r, known, derived, seen)
+                    out |= unknown_inputs(base, r, known, derived, seen, own)
         elif f not in known:
             out.add(answered_by(f, base.facts))
     for ex in rule.exceptions:
-        out |= unknown_inputs(base, base.rules[ex], known, derived, seen)
+        out |= unknown_inputs(base, base.rules[ex], known, derived, seen, own)
     return out
 
 
-def summary_text(verdict: str, could_become: str, floor: str) -> Text:
-    """The summary of a determined outcome: the verdict on the facts given and how far the open questions reach."""
+class Decision:
+    """What one evaluation decided, before it is written out as a verdict (full: ``build_verdict``; slim:
+    ``slim.build_slim``): the rules that apply and may apply, the range, the questions, the texts made
+    for this verdict."""
+
+    __slots__ = ("ev", "known", "status", "day", "definite", "verdict", "floor", "could_become", "rel",
+                 "changes", "summary")
+
+    def __init__(self, base: RuleBase, ev: Evaluation, explainer: Explainer | None) -> None:
+        self.ev = ev
+        known = self.known = dict(ev.facts)
+        known.update({k: v for k, v in ev.derived.items() if v is not None})
+        status = self.status = applies(base, ev.statuses)
+        day = self.day = _static(base).day(base, ev.as_of)
+        # Rules already in verdict order (most severe first, then id), so nothing is sorted per proposal.
+        definite = self.definite = [r for r in day.by_order if status[r.id] is True]
+        possible = [r for r in day.by_order if status[r.id] is None]
+        verdict = self.verdict = _max_effect([r.effect for r in definite])
+        shaky = {r.id: [e for e in r.exceptions if status[e] is None] if r.exceptions else [] for r in definite}
+        floor = self.floor = _max_effect([r.effect for r in definite if not shaky[r.id]])
+        inputs: dict[str, set[str]] = {}  # each rule's, worked out once (relevance only reads them)
+        own: dict[str, set[str]] = {}
+
+        def inputs_of(r: Rule) -> set[str]:
+            got = inputs.get(r.id)
+            if got is None:
+                got = inputs[r.id] = unknown_inputs(base, r, known, ev.derived, None, own)
+            return got
+
+        rel = self.rel = relevance.assess(base, known, definite, possible, verdict, shaky, floor, inputs_of)
+        could_become = self.could_become = rel.could_become
+        changes = explainer.changes(ev.facts, ev.statuses, ev.as_of, verdict, applies) if explainer else []
+        if changes:
+            open_domains = {r.domain for r in definite + rel.listed} | {r.domain for r in self.classifiers()}
+            changes = [c for c in changes if relevance.keep_change(base, c, ev.facts, open_domains, verdict)]
+        self.changes = changes
+        self.summary = summary_text(verdict, could_become, floor, rel.open_scope)
+
+    def defeated(self) -> list[Rule]:
+        """Rules whose condition holds but that an exception defeats."""
+        statuses, status = self.ev.statuses, self.status
+        return [r for r in self.day.by_order if statuses[r.id] is True and status[r.id] is False]
+
+    def classifiers(self) -> list[Rule]:
+        return [r for r in self.day.classifiers if self.ev.statuses[r.id] is True]
+
+
+def summary_text(verdict: str, could_become: str, floor: str, open_scope: list[str]) -> Text:
+    """The verdict's one-line summary (made for this verdict from its range and its open scope questions)."""
+    if open_scope:
+        return relevance.undetermined_summary(open_scope, verdict, could_become, floor)
     words = VERDICT_WORDS[verdict]
     return Text(
         f"Op grond van de gegeven feiten: {words.nl}."
@@ -279,32 +313,46 @@ def summary_text(verdict: str, could_become: str, floor: str) -> Text:
     )
 
 
+def checked_ground(rules_in_force: int, domains: list[str]) -> dict[str, Any]:
+    """The ground an allowed verdict gets: what was checked (it depends only on the law of the date)."""
+    return {
+        "rule": "_checked", "status": "checked",
+        "title": Text(
+            f"Geen van de {rules_in_force} geldende regels verbiedt dit voorstel of stelt er voorwaarden aan "
+            f"op grond van de gegeven feiten (getoetst: {', '.join(domains)})",
+            f"None of the {rules_in_force} rules in force prohibits or conditions this proposal on the facts "
+            f"given (checked: {', '.join(domains)})",
+        ).as_dict(),
+        "domain": "all", "effect": "allowed", "facts": {}, "citations": [],
+    }
+
+
+def ruleset_json(base: RuleBase, ev: Evaluation, scenario: Scenario | None, engine_version: str) -> dict[str, Any]:
+    return {
+        "hash": base.digest,
+        "as_of": ev.as_of.isoformat(),
+        "scenario": None if scenario is None else {
+            "id": scenario.id, "title": scenario.title.as_dict(), "status": scenario.status,
+            "source": scenario.source, "is_current_law": False,
+        },
+        "engine_version": engine_version,
+        "rules_in_force": len(_static(base).day(base, ev.as_of).in_force),
+    }
+
+
+def checked(base: RuleBase, on: date) -> dict[str, Any]:
+    """What a verdict of this date checked: the domains and the number of rules in force."""
+    day = _static(base).day(base, on)
+    return {"domains": list(day.domains), "rules": len(day.in_force)}
+
+
 def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: str,
                   scenario: Scenario | None, explainer: Explainer | None = None) -> dict[str, Any]:
-    known = dict(ev.facts)
-    known.update({k: v for k, v in ev.derived.items() if v is not None})
-    status = applies(base, ev.statuses)
-    day = _static(base).day(base, ev.as_of)
-    in_force = day.in_force
-    # Rules already in verdict order (most severe first, then id), so nothing is sorted per proposal.
-    definite = [r for r in day.by_order if status[r.id] is True]
-    possible = [r for r in day.by_order if status[r.id] is None]
-    verdict = _max_effect([r.effect for r in definite])
-    shaky = {r.id: may_be_defeated(base, status, r.id) for r in definite}
-    floor = _max_effect([r.effect for r in definite if not shaky[r.id]])
-    rel = relevance.assess(base, known, definite, possible, verdict, shaky, floor,
-                           lambda r: unknown_inputs(base, r, known, ev.derived))
-    could_become = rel.could_become
-
+    """The verdict in the full form (schemas/verdict.schema.json): every text in both languages."""
+    d = Decision(base, ev, explainer)
+    known, status, day, definite, rel = d.known, d.status, d.day, d.definite, d.rel
     grounds = [ground_json(base, r, known, "applies") for r in definite]
-    grounds += [ground_json(base, r, known, "applies") for r in day.classifiers if ev.statuses[r.id] is True]
-    possible_grounds = [ground_json(base, r, known, "may_apply") for r in rel.listed]
-    defeated = [
-        {"rule": r.id, "title": r.title.as_dict(),
-         "by": [e for e in r.exceptions if status[e] is True]}
-        for r in day.by_order
-        if ev.statuses[r.id] is True and status[r.id] is False
-    ]
+    grounds += [ground_json(base, r, known, "applies") for r in d.classifiers()]
     conditions = [
         {"rule": r.id, "what": c.what.as_dict(), "authority": c.authority.as_dict(),
          "citation": citation_json(base, c.citation)}
@@ -312,63 +360,39 @@ def build_verdict(base: RuleBase, ev: Evaluation, *, lang: str, engine_version: 
     ]
     relevance.say_refusals(conditions, rel.refusals)
     questions = rel.questions
-    open_norms = [
-        {"rule": r.id, "status": "applies" if status[r.id] is True else "may_apply",
-         "norm": r.open_norm.as_dict()}
-        for r in definite + rel.listed if r.open_norm
-    ]
-    advice = [advice_json(base, r, known) for r in day.advice if status[r.id] is True]
-    domains = list(day.domains)
-    if not definite:
-        # An allowed verdict says what was checked.
-        grounds.insert(0, {
-            "rule": "_checked", "status": "checked",
-            "title": Text(
-                f"Geen van de {len(in_force)} geldende regels verbiedt dit voorstel of stelt er voorwaarden aan "
-                f"op grond van de gegeven feiten (getoetst: {', '.join(domains)})",
-                f"None of the {len(in_force)} rules in force prohibits or conditions this proposal on the facts "
-                f"given (checked: {', '.join(domains)})",
-            ).as_dict(),
-            "domain": "all", "effect": "allowed", "facts": {}, "citations": [],
-        })
-    changes = explainer.changes(ev.facts, ev.statuses, ev.as_of, verdict, applies) if explainer else []
-    open_domains = {r.domain for r in definite + rel.listed} | {r.domain for r in day.classifiers
-                                                               if ev.statuses[r.id] is True}
-    changes = [c for c in changes if relevance.keep_change(base, c, ev.facts, open_domains, verdict)]
-    summary = summary_text(verdict, could_become, floor) if rel.determined else \
-        relevance.undetermined_summary(rel.open_scope, verdict, could_become, floor)
+    if not definite:  # an allowed verdict says what was checked
+        grounds.insert(0, checked_ground(len(day.in_force), day.domains))
     return {
-        "verdict": verdict,
-        "complete": floor == verdict == could_become,
+        "verdict": d.verdict,
+        "complete": d.floor == d.verdict == d.could_become,
         "determined": rel.determined,
-        "undetermined": None if rel.determined or rel.reason is None else {
-            "reason": rel.reason.as_dict(), "scope_questions": rel.open_scope},
+        "undetermined": undetermined(rel.open_scope),
         "next_question": questions[0]["fact"] if questions else None,
         "not_assessed": rel.not_assessed,
-        "could_become": could_become,
-        "could_fall_to": floor,
-        "summary": summary.get(lang),
+        "could_become": d.could_become,
+        "could_fall_to": d.floor,
+        "summary": d.summary.get(lang),
         "grounds": grounds,
-        "possible_grounds": possible_grounds,
-        "defeated": defeated,
+        "possible_grounds": [ground_json(base, r, known, "may_apply") for r in rel.listed],
+        "defeated": [{"rule": r.id, "title": r.title.as_dict(), "by": [e for e in r.exceptions if status[e] is True]}
+                     for r in d.defeated()],
         "conditions": conditions,
         "questions": questions,
-        "open_norms": open_norms,
-        "advice": advice,
-        "changes": changes,
-        "derived": {k: ev.derived[k] for k in sorted(ev.derived)},
-        "checked": {"domains": domains, "rules": len(in_force)},
-        "trace": ev.trace,
-        "ruleset": {
-            "hash": base.digest,
-            "as_of": ev.as_of.isoformat(),
-            "scenario": None if scenario is None else {
-                "id": scenario.id, "title": scenario.title.as_dict(), "status": scenario.status,
-                "source": scenario.source, "is_current_law": False,
-            },
-            "engine_version": engine_version,
-            "rules_in_force": len(in_force),
-        },
+        "open_norms": [{"rule": r.id, "status": "applies" if status[r.id] is True else "may_apply",
+                        "norm": r.open_norm.as_dict()} for r in definite + rel.listed if r.open_norm],
+        "advice": [advice_json(base, r, known) for r in day.advice if status[r.id] is True],
+        "changes": d.changes,
+        "derived": {k: d.ev.derived[k] for k in sorted(d.ev.derived)},
+        "checked": checked(base, d.ev.as_of),
+        "trace": d.ev.trace,
+        "ruleset": ruleset_json(base, d.ev, scenario, engine_version),
         "lang": lang,
         "disclaimer": DISCLAIMER.as_dict(),
     }
+
+
+def undetermined(open_scope: list[str]) -> dict[str, Any] | None:
+    """Why the outcome is not determined (made from the open scope questions), or None when it is."""
+    if not open_scope:
+        return None
+    return {"reason": relevance.scope_reason(list(open_scope)).as_dict(), "scope_questions": list(open_scope)}

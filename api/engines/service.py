@@ -16,7 +16,7 @@ import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from biotoets.engine.evaluate import ENGINE_VERSION, Engine
 from biotoets.engine.loader import load_rule_base
@@ -63,10 +63,11 @@ def _build(rules_dir: Path | None) -> Engine:
     return engine
 
 
-def _evaluate(engine: Engine, proposal: Proposal, on: dt.date, lang: str, explain: bool) -> dict[str, Any]:
+def _evaluate(engine: Engine, proposal: Proposal, on: dt.date, lang: str, explain: bool,
+              view: Literal["full", "slim"]) -> dict[str, Any]:
     try:
         with obs.ENGINE_SECONDS.time():
-            return engine.evaluate(proposal, on, lang=lang, explain=explain)
+            return engine.evaluate(proposal, on, lang=lang, explain=explain, view=view)
     finally:
         obs.report_engine_threads()
 
@@ -97,9 +98,11 @@ class EngineService:
         loop = asyncio.get_running_loop()
         self._engine = await loop.run_in_executor(engine_executor(), _build, self.rules_dir)
 
-    async def evaluate(self, proposal: Proposal, on: dt.date, lang: str, explain: bool = False) -> dict[str, Any]:
-        """The verdict document for one proposal, computed on the engine thread. "What would change it"
-        (``changes``) only with ``explain``: otherwise it is an empty list (computed on demand)."""
+    async def evaluate(self, proposal: Proposal, on: dt.date, lang: str, explain: bool = False,
+                       view: Literal["full", "slim"] = "full") -> dict[str, Any]:
+        """The verdict document for one proposal, computed on the engine thread, in the full or the slim form.
+        "What would change it" (``changes``) only with ``explain``: otherwise it is an empty list (computed on
+        demand)."""
         engine = self._engine
         if engine is None:
             raise EngineNotReady("the rules are not compiled yet")
@@ -111,7 +114,7 @@ class EngineService:
         try:
             with obs.engine_job():
                 verdict = await loop.run_in_executor(engine_executor(), _evaluate, engine, proposal, on, lang,
-                                                     explain)
+                                                     explain, view)
         finally:
             self.waiting -= 1
         obs.count_verdict(verdict["verdict"])

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from biotoets.engine.compiler import rule_numbers
 from biotoets.engine.model import Rule, RuleBase, Source
 from biotoets.engine.verdict import citation_json
 
@@ -23,6 +24,7 @@ def ruleset_json(base: RuleBase, engine_version: str) -> dict[str, Any]:
 def rule_summary(base: RuleBase, rule: Rule) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": rule.id,
+        "number": rule_numbers(base).index(rule.id),
         "domain": rule.domain,
         "title": rule.title.as_dict(),
         "effect": rule.effect,

@@ -23,7 +23,7 @@ from .. import observability as obs
 from ..engines.service import EngineBusy, EngineNotReady, EngineService
 from ..faults import InternalFault
 from ..settings import Settings
-from ..store import bases, checks
+from ..store import checks
 from ..store import db as dbm
 from ..store.keys import KeyCache, Principal, Role
 from ..vocab import Lang, today
@@ -219,9 +219,11 @@ def catalogue(request: Request) -> Catalogue:
 
 
 async def evaluate(request: Request, received: ReceivedProposal, as_of: dt.date | None,
-                   lang: str, explain: bool = False) -> dict[str, Any]:
+                   lang: str, explain: bool = False, view: Literal["full", "slim"] = "full") -> dict[str, Any]:
+    """The verdict of a received proposal: in the full form (pages) or the slim form (stored; the API's
+    default), each built directly."""
     try:
-        return await state_of(request).service.evaluate(received.proposal, as_of or today(), lang, explain)
+        return await state_of(request).service.evaluate(received.proposal, as_of or today(), lang, explain, view)
     except EngineNotReady:
         raise Problem("unavailable", "The rules are still being compiled; try again shortly.",
                       headers={"Retry-After": "1"}) from None
@@ -230,11 +232,6 @@ async def evaluate(request: Request, received: ReceivedProposal, as_of: dt.date 
                       "was evaluated or stored; try again in a moment.", headers={"Retry-After": "1"}) from None
     except EngineError as exc:
         raise InternalFault("the engine gave no verdict", exc) from exc
-
-
-def in_view(verdict: dict[str, Any], view: str) -> dict[str, Any]:
-    """A verdict just made (full), in the view asked for: slim (the default, as it is stored) or full."""
-    return verdict if view == "full" else bases.stored_form(verdict)
 
 
 AsOf = Annotated[dt.date | None, Query(description="Apply the law of this date (YYYY-MM-DD); default: today "

@@ -63,10 +63,12 @@ def forgotten() -> Iterator[None]:
 
 
 def stored_form(verdict: Mapping[str, Any]) -> dict[str, Any]:
-    """The form a verdict is stored in: slim, with the rule base it was evaluated under. A full verdict of a
-    rule base this process does not know (a tool storing an engine's verdict directly) is stored as it is:
+    """The form a verdict is stored in: slim, with the rule base it was evaluated under (the engine builds it
+    slim for the API; pages hand in the full form). A full verdict of a rule base this process does not know (a
+    tool storing an engine's verdict directly), or one that would not expand back to itself, is stored as it is:
     every reader takes both forms (``slim.full``)."""
     if slim_form.is_slim(verdict):
         return dict(verdict)
     base = known(verdict["ruleset"]["hash"])
-    return dict(verdict) if base is None else slim_form.slim(verdict, base)
+    thin = None if base is None else slim_form.exactly(verdict, base)
+    return dict(verdict) if thin is None else thin

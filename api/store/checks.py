@@ -115,9 +115,12 @@ class StoredCheck:
         verdict["changes"] = changes
         return replace(self, verdict_json=orjson.dumps(verdict).decode())
 
-    def document(self, decision: Mapping[str, Any] | None = None) -> bytes:
+    def document(self, decision: Mapping[str, Any] | None = None, texts: Mapping[str, Any] | None = None) -> bytes:
         """The check as the API returns it (verdict and proposal spliced in as stored); ``decision``: the
-        assessor's final decision, once there is one (``reviews.outcomes``)."""
+        assessor's final decision, if any (``reviews.outcomes``); ``texts``: put in the verdict (``slim.texts``)."""
+        verdict = self.verdict_json.encode()
+        if texts is not None:
+            verdict = verdict[:-1] + b',"texts":' + orjson.dumps(texts) + b"}"
         head = orjson.dumps({
             "id": self.id,
             "case_number": self.case_number,
@@ -137,7 +140,7 @@ class StoredCheck:
             "links": {"self": f"/v1/checks/{self.id}"},
         })
         return (head[:-1] + b',"proposal":' + self.proposal_json.encode()
-                + b',"verdict":' + self.verdict_json.encode() + b"}")
+                + b',"verdict":' + verdict + b"}")
 
 
 def case_number(seq: int) -> str:

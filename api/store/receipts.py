@@ -111,6 +111,15 @@ def full_verdict(db: Database, check: StoredCheck) -> dict[str, Any]:
     return slim.full(verdict, rule_base(db, verdict["ruleset"]["hash"]))
 
 
+def texts(db: Database, check: StoredCheck) -> dict[str, Any] | None:
+    """The texts an answer carries beside a check's slim verdict (``slim.texts``); None when its rule base is not
+    stored here, or its verdict has its texts inline."""
+    verdict = check.verdict
+    if not slim.is_slim(verdict):
+        return None
+    return slim.texts(verdict, rule_base(db, verdict["ruleset"]["hash"]))
+
+
 def with_full_verdict(db: Database, check: StoredCheck) -> StoredCheck:
     """The check with its verdict in the full form (``?view=full``); SnapshotError when the rule base it was
     evaluated under is not stored here."""
@@ -151,7 +160,7 @@ def receipt(db: Database, check: StoredCheck, outcome: Mapping[str, Any] | None 
         "complete": verdict["complete"],
         "could_become": verdict["could_become"],
         "could_fall_to": verdict["could_fall_to"],
-        "grounds": [g["rule"] for g in verdict["grounds"] if g["status"] == "applies" and g["effect"] != "derive"],
+        "grounds": slim.applying(verdict),
         "conditions": len(verdict["conditions"]),
         "open_questions": len(verdict["questions"]),
         "open_norms": len(verdict["open_norms"]),

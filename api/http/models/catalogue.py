@@ -33,6 +33,9 @@ class Ruleset(Closed):
 
 class RuleSummary(Closed):
     id: str
+    number: int = Field(description="The rule's number: a slim verdict names rules by it in its trace, in "
+                                    "not_assessed and in its questions' rules (the position of the id in the ids "
+                                    "sorted).")
     domain: str
     title: Text
     effect: RuleEffect

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from ...documents import slim
 from ...services import create_once
 from ...store import checks, receipts
 from ...store.keys import Principal
@@ -74,16 +75,19 @@ async def post_check(request: Request, principal: Applicant, as_of: AsOf = None,
         earlier = await stored_before(request, principal, idempotency_key, request_hash, view)
         if earlier is not None:
             return earlier
-    verdict = await evaluate(request, received, as_of, chosen)
+    verdict = await evaluate(request, received, as_of, chosen, view="slim")  # stored slim; ?view=full expands it
     new = checks.NewCheck(principal, received.raw, received.media_type, received.document,
                           received.proposal.title, verdict, chosen, idempotency_key, request_hash)
     # The same key in a request that was stored meanwhile (two retries at once): answer with that one.
     stored, stored_hash, replayed = await create_once(writer(request), database(request), new)
     if replayed:
         return await replay_of(request, stored, stored_hash, request_hash, view)
+    texts = None
     if view == "full":
         stored = await in_full(request, stored)
-    return json_response(stored.document(), 201, headers={
+    else:
+        texts = slim.texts(verdict, st.service.base)
+    return json_response(stored.document(texts=texts), 201, headers={
         "Location": f"/v1/checks/{stored.id}", "Content-Language": chosen})
 
 
@@ -101,6 +105,14 @@ async def in_full(request: Request, stored: checks.StoredCheck) -> checks.Stored
     return await asyncio.to_thread(receipts.with_full_verdict, database(request), stored)
 
 
+async def in_view(request: Request, stored: checks.StoredCheck,
+                  view: str) -> tuple[checks.StoredCheck, dict[str, Any] | None]:
+    """The check in the view asked for: full, or slim with the texts of what its verdict names beside it."""
+    if view == "full":
+        return await in_full(request, stored), None
+    return stored, await asyncio.to_thread(receipts.texts, database(request), stored)
+
+
 async def replay_of(request: Request, stored: checks.StoredCheck, stored_hash: str | None, request_hash: str | None,
                     view: str) -> Response:
     """The check an earlier request with the same Idempotency-Key stored, if that request was this one."""
@@ -108,9 +120,8 @@ async def replay_of(request: Request, stored: checks.StoredCheck, stored_hash: s
         raise Problem("idempotency-key-reused", "A check was already stored with this Idempotency-Key for a "
                       "different request; send a new proposal with a new key.",
                       errors=[{"parameter": "Idempotency-Key", "detail": f"already used for check {stored.id}"}])
-    if view == "full":
-        stored = await in_full(request, stored)
-    return json_response(stored.document(), 201, headers={
+    stored, texts = await in_view(request, stored, view)
+    return json_response(stored.document(texts=texts), 201, headers={
         "Location": f"/v1/checks/{stored.id}", "Content-Language": stored.lang, "Idempotent-Replayed": "true"})
 
 
@@ -136,12 +147,11 @@ async def get_check(request: Request, check_id: str,
     stored = await asyncio.to_thread(checks.readable, db, check_id, principal)
     if include == "changes":
         stored = stored.with_changes(await receipts.changes_in_server(db, stored))
-    if view == "full":
-        stored = await in_full(request, stored)
+    stored, texts = await in_view(request, stored, view)
     decision = None
     if stored.status in FINAL:
         decision = (await asyncio.to_thread(outcomes, db, [stored.id])).get(stored.id)
-    return json_response(stored.document(decision), headers={"Content-Language": stored.lang})
+    return json_response(stored.document(decision, texts), headers={"Content-Language": stored.lang})
 
 
 @router.get(

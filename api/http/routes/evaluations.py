@@ -6,6 +6,8 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ...documents import slim
+from ...store import bases
 from ..deps import (
     COMMON_PROBLEMS,
     JSON,
@@ -15,7 +17,6 @@ from ..deps import (
     LangQ,
     View,
     evaluate,
-    in_view,
     json_response,
     secured,
     state_of,
@@ -47,5 +48,10 @@ async def post_evaluation(request: Request, principal: AnyRoleOrOpen,
     """
     received = await receive_proposal(request, state_of(request).settings.max_body_bytes)
     chosen = choose_lang(lang, request.headers.get("accept-language"))
-    verdict = await evaluate(request, received, as_of, chosen, explain=include == "changes")
-    return json_response(orjson.dumps(in_view(verdict, view)), headers={"Content-Language": chosen})
+    verdict = await evaluate(request, received, as_of, chosen, explain=include == "changes", view=view)
+    if view == "slim":
+        verdict = bases.stored_form(verdict)  # (slim as the engine builds it; a verdict it built full is slimmed)
+        texts = slim.texts(verdict, state_of(request).service.base)
+        if texts is not None:  # the texts of what it names, in its language, beside it
+            verdict["texts"] = texts
+    return json_response(orjson.dumps(verdict), headers={"Content-Language": chosen})

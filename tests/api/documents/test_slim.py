@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from biotoets.api.documents import slim
+from biotoets.api.documents import slim, slim_v1
+from biotoets.api.store import bases
 from biotoets.engine.evaluate import Engine
 from biotoets.engine.loader import load_rule_base
 from biotoets.engine.model import RuleBase
@@ -71,14 +72,20 @@ def test_a_verdict_is_never_slimmed_or_expanded_with_another_rule_base(engine: E
 def test_without_its_rule_base_a_slim_verdict_reads_in_its_own_language(engine: Engine, base: RuleBase) -> None:
     full = as_json(engine.evaluate(GERMLINE, date(2026, 6, 1), lang="nl"))
     readable = slim.full(as_json(slim.slim(full, base)), None)
-    for key in ("verdict", "complete", "could_become", "could_fall_to", "summary", "changes", "derived", "checked",
-                "trace", "ruleset", "lang", "disclaimer"):
+    for key in ("verdict", "complete", "determined", "undetermined", "next_question", "could_become", "could_fall_to",
+                "summary", "changes", "derived", "ruleset", "lang", "disclaimer"):
         assert readable[key] == full[key], key
+    assert readable["checked"]["rules"] == full["checked"]["rules"]
     assert [g["rule"] for g in readable["grounds"]] == [g["rule"] for g in full["grounds"]]
     assert [g["rule"] for g in readable["possible_grounds"]] == [g["rule"] for g in full["possible_grounds"]]
-    assert [g["title"] for g in readable["grounds"]] == [{"nl": g["title"]["nl"]} for g in full["grounds"]]
-    assert [q["question"] for q in readable["questions"]] == [{"nl": q["question"]["nl"]} for q in full["questions"]]
-    assert [c["what"] for c in readable["conditions"]] == [{"nl": c["what"]["nl"]} for c in full["conditions"]]
+    assert [g["title"] for g in readable["grounds"]] == [{"nl": g["rule"]} for g in full["grounds"]]
+    assert [q["fact"] for q in readable["questions"]] == [q["fact"] for q in full["questions"]]
+    assert [c["rule"] for c in readable["conditions"]] == [c["rule"] for c in full["conditions"]]
+    numbers = {rid: n for n, rid in enumerate(sorted(base.rules))}
+    assert [(s["ruleset"], s["fired"], s["form"]) for s in readable["trace"]] == \
+        [(s["ruleset"], s["fired"], s["form"]) for s in full["trace"]]
+    assert [s["rule"] for s in readable["trace"]] == \
+        [s["rule"] if s["form"] == "implied" else f"#{numbers[s['rule']]}" for s in full["trace"]]
 
 
 def test_a_verdict_stored_in_the_full_form_reads_as_it_is(engine: Engine, base: RuleBase) -> None:
@@ -87,21 +94,40 @@ def test_a_verdict_stored_in_the_full_form_reads_as_it_is(engine: Engine, base: 
     assert slim.disclaimer(full) == full["disclaimer"]
 
 
-def test_the_relevance_fields_come_back_as_they_were(engine: Engine, base: RuleBase) -> None:
-    """determined, undetermined, next_question, not_assessed, questions' tier and depends_on, conditions'
-    if_refused (issue 14): per-verdict fields and texts, kept inline through the slim form."""
-    full = as_json(engine.evaluate(GERMLINE, date(2026, 6, 1), lang="en"))
-    text = {"nl": "Nog niet genoeg informatie.", "en": "Not enough information yet."}
-    full.update(determined=False, undetermined={"reason": text, "scope_questions": ["animal.involved"]},
-                next_question=full["questions"][0]["fact"],
-                not_assessed=[{"until": ["animal.involved"], "domains": ["animals"],
-                               "rules": ["animals.licence-refused"], "text": text}])
-    for i, q in enumerate(full["questions"]):
-        q.update(tier="ABCD"[i % 4], depends_on=["human.embryo"] if i else [])
-    full["conditions"][0]["if_refused"] = {"rules": ["germline.embryo-research"], "text": text}
+def test_what_follows_from_the_rest_comes_back(engine: Engine, base: RuleBase) -> None:
+    """Not determined yet: why, the scope questions, the next question, the rules waiting on a scope question
+    with their text, the questions' depends_on -- left out of the slim form, made again by expanding it."""
+    full = as_json(engine.evaluate({"title": "t", "activity": "basic_research"}, date(2026, 6, 1), lang="en"))
+    assert full["determined"] is False and full["undetermined"] and full["not_assessed"]
     thin = as_json(slim.slim(full, base))
     SLIM_SCHEMA.validate(thin)
-    assert thin["undetermined"] == full["undetermined"] and thin["not_assessed"] == full["not_assessed"]
-    assert thin["conditions"][0]["if_refused"] == full["conditions"][0]["if_refused"]
-    assert [q["tier"] for q in thin["questions"]] == [q["tier"] for q in full["questions"]]
+    assert not {"undetermined", "checked"} & set(thin) and thin["next_question"] == full["next_question"]
+    assert all(set(g) == {"until", "domains", "rules"} for g in thin["not_assessed"])
+    assert sum(sum(g["domains"].values()) for g in thin["not_assessed"]) == \
+        sum(len(g["rules"]) for g in full["not_assessed"])
     assert slim.expand(thin, base) == full
+
+
+def test_texts_that_are_not_the_engines_wording_keep_a_verdict_full(engine: Engine, base: RuleBase) -> None:
+    """A full verdict whose made texts differ from the engine's (another engine's words) is not slimmed: its
+    slim form would read differently. The store keeps it as it is."""
+    full = as_json(engine.evaluate({"title": "t", "activity": "basic_research"}, date(2026, 6, 1), lang="en"))
+    assert slim.exactly(full, base) is not None
+    other = {**full, "not_assessed": [{**g, "text": {"nl": "anders", "en": "other words"}}
+                                      for g in full["not_assessed"]]}
+    assert slim.exactly(other, base) is None
+    with bases.forgotten():
+        bases.remember(base)
+        assert bases.stored_form(other) == other
+        assert bases.stored_form(full) == slim.slim(full, base)
+
+
+def test_the_first_slim_form_still_reads(engine: Engine, base: RuleBase) -> None:
+    """Checks stored in the first slim form (their rule base lost, so migration 0008 left them) read as before."""
+    for doc in (GERMLINE, PLAIN, REPRODUCTIVE, {"title": "t", "activity": "basic_research"}):
+        full = as_json(engine.evaluate(doc, date(2026, 6, 1), lang="nl"))
+        first = as_json(slim_v1.slim(full, base))
+        assert "checked" in first and slim.is_slim(first)
+        assert slim.expand(first, base) == full
+        assert slim.full(first, None) == slim_v1.readable(first)
+        assert slim.applying(first) == slim.applying(full) == slim.applying(as_json(slim.slim(full, base)))

@@ -31,12 +31,20 @@ def test_an_evaluation_is_slim_by_default_and_full_on_request(api: Api, applican
     base = bases.known(thin["ruleset"]["hash"])
     assert base is not None
     assert slim.expand(thin, base) == full
-    # One language, the request's: the ground's title and the question are texts in it; citations are by rule id.
-    ground = thin["grounds"][0]
-    assert ground["title"] == full["grounds"][0]["title"][lang] and "citations" not in ground
-    assert thin["questions"][0]["question"] == full["questions"][0]["question"][lang]
+    # One language, the request's: the texts of the grounds, conditions and questions beside the verdict, which
+    # names them by id; citations are by rule id.
+    texts = thin["texts"]
+    assert set(texts["rules"]) == {g["rule"] for g in full["grounds"] + full["possible_grounds"]}
+    for ground, expanded in zip(thin["grounds"], full["grounds"], strict=True):
+        assert texts["rules"][ground["rule"]] == expanded["title"][lang] and set(ground) == {"rule", "effect"}
+    assert full["conditions"]
+    for condition, expanded in zip(thin["conditions"], full["conditions"], strict=True):
+        assert texts["conditions"][condition["rule"]][condition["n"]] == {
+            "what": expanded["what"][lang], "authority": expanded["authority"][lang]}
+    assert [texts["questions"][q["fact"]] for q in thin["questions"]] == \
+        [q["question"][lang] for q in full["questions"]]
     assert thin["disclaimer"] == full["disclaimer"][lang]
-    assert len(orjson.dumps(thin)) * 2 < len(orjson.dumps(full))
+    assert len(orjson.dumps(thin)) * 3 < len(orjson.dumps(full))
 
 
 def test_an_unknown_view_is_refused_with_the_views_there_are(api: Api, applicant_key: str) -> None:
@@ -49,10 +57,11 @@ def test_a_check_is_stored_and_answered_slim_and_reads_back_full(api: Api, appli
     created = api.client.post(f"/v1/checks?as_of={DAY}", json=REPRODUCTIVE, headers=api.headers(applicant_key))
     assert created.status_code == 201
     check = created.json()
-    assert check["verdict"]["view"] == "slim"
+    assert check["verdict"]["view"] == "slim" and check["verdict"]["texts"]["rules"]
     with api.db.read() as conn:
         stored = conn.execute(text("SELECT verdict_json FROM checks WHERE id = :c"), {"c": check["id"]}).scalar_one()
-    assert orjson.loads(stored) == check["verdict"]
+    # Stored without the texts: they are the rule base's.
+    assert orjson.loads(stored) == {k: v for k, v in check["verdict"].items() if k != "texts"}
 
     full = evaluate(api, applicant_key, REPRODUCTIVE, "&view=full")
     got = api.client.get(f"{created.headers['location']}?view=full", headers=api.headers(applicant_key))
@@ -82,7 +91,7 @@ def test_a_check_whose_rule_base_is_lost_still_reads(api: Api, applicant_key: st
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     created = api.client.post(f"/v1/checks?as_of={DAY}", json=GERMLINE, headers=api.headers(applicant_key)).json()
     verdict = created["verdict"]
-    lost = {**verdict, "ruleset": {**verdict["ruleset"], "hash": "d" * 64}}
+    lost = {**{k: v for k, v in verdict.items() if k != "texts"}, "ruleset": {**verdict["ruleset"], "hash": "d" * 64}}
     with api.db.write() as conn:
         conn.execute(text("UPDATE checks SET verdict_json = :v WHERE id = :c"),
                      {"v": orjson.dumps(lost).decode(), "c": created["id"]})
@@ -95,8 +104,8 @@ def test_a_check_whose_rule_base_is_lost_still_reads(api: Api, applicant_key: st
     stored = checks.load_check(api.db, created["id"])
     assert stored is not None
     readable = receipts.full_verdict(api.db, stored)
-    assert readable["grounds"][0]["title"] == {"en": verdict["grounds"][0]["title"]}
-    assert readable["questions"][0]["question"] == {"en": verdict["questions"][0]["question"]}
+    assert readable["grounds"][0]["title"] == {"en": verdict["grounds"][0]["rule"]}
+    assert readable["questions"][0]["question"] == {"en": verdict["questions"][0]["fact"]}
     assert readable["verdict"] == verdict["verdict"] and readable["trace"]
     receipt = api.client.get(url + "/receipt", headers=api.headers(applicant_key))
     assert receipt.status_code == 200 and receipt.json()["verdict"] == verdict["verdict"]
@@ -119,6 +128,19 @@ def test_the_questions_catalogue_holds_the_texts_of_a_slim_verdicts_questions(ap
     assert r.status_code == 200
     catalogue = {q["fact"]: q for q in r.json()["questions"]}
     assert r.json()["ruleset"]["hash"] == thin["ruleset"]["hash"]
+    assert thin["questions"]
     for q, expanded in zip(thin["questions"], full["questions"], strict=True):
         assert catalogue[q["fact"]]["question"] == expanded["question"]
-        assert catalogue[q["fact"]]["question"]["nl"] == q["question"]
+        assert catalogue[q["fact"]]["question"]["nl"] == thin["texts"]["questions"][q["fact"]]
+
+
+def test_the_rules_catalogue_names_the_numbers_a_slim_verdict_uses(api: Api, applicant_key: str) -> None:
+    thin = evaluate(api, applicant_key, GERMLINE)
+    full = evaluate(api, applicant_key, GERMLINE, "&view=full")
+    by_number = {r["number"]: r["id"] for r in api.client.get("/v1/rules").json()["rules"]}
+    assert len(by_number) == len(bases.known(thin["ruleset"]["hash"]).rules)  # type: ignore[union-attr]
+    assert [[by_number[n] for n in q["rules"]] for q in thin["questions"]] == [q["rules"] for q in full["questions"]]
+    assert [[by_number[n] for n in g["rules"]] for g in thin["not_assessed"]] == \
+        [g["rules"] for g in full["not_assessed"]]
+    fired = [s for s in full["trace"] if s["form"] != "implied"]
+    assert fired and all(by_number[int(s["fired"][:-1])] == s["rule"] for s in fired)

@@ -14,7 +14,7 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from biotoets.api.documents import slim
+from biotoets.api.documents import slim, slim_v1
 from biotoets.api.store import bases, checks, receipts, reviews
 from biotoets.api.store import db as dbm
 from biotoets.api.store import keys as auth
@@ -115,5 +115,71 @@ def test_migration_0007_slims_stored_checks_and_reads_every_one_back_equal(
         with db.engine.begin() as conn:
             command.downgrade(dbm._alembic_config(conn), "0006")
         assert _rows(db) == before  # the downgrade expands them back
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("url", DATABASES, indirect=True)
+def test_migration_0008_rewrites_the_first_slim_form_and_reads_every_check_back_equal(
+        url: str, old_wording: Path, nothing_known: None) -> None:
+    db = dbm.Database(url)
+    try:
+        dbm.upgrade(db, "0007")
+        today, old = load_rule_base(), load_rule_base(old_wording)
+        engines = [Engine(today), Engine(old)]
+        for base in (today, old):
+            receipts.keep_snapshot(db, base)
+        owner = auth.create_key(db, "applicant", "before 0008").principal
+        fulls: dict[str, dict[str, Any]] = {}
+        for engine in engines:
+            for doc, lang, explain in ((GERMLINE, "en", False), (REPRODUCTIVE, "nl", True), (PLAIN, "en", False),
+                                       ({"title": "t", "activity": "basic_research"}, "nl", False)):
+                verdict = engine.evaluate(Proposal.model_validate(doc), date(2026, 6, 1), lang=lang, explain=explain)
+                made = checks.create(db, checks.NewCheck(owner, orjson.dumps(doc).decode(), "application/json", doc,
+                                                         None, verdict, lang, status="draft"))
+                fulls[made.id] = orjson.loads(orjson.dumps(verdict))
+        plain = orjson.loads(orjson.dumps(engines[0].evaluate(PLAIN, date(2026, 6, 1), lang="nl")))
+        made = checks.create(db, checks.NewCheck(owner, "{}", "application/json", PLAIN, None, plain, "nl"))
+        for engine in engines:
+            engine.close()
+        # As 0007 stored them: the first slim form (one of them with a rule base that has no snapshot).
+        with db.write() as conn:
+            for check_id, full in fulls.items():
+                first = slim_v1.slim(full, today if full["ruleset"]["hash"] == today.digest else old)
+                conn.execute(text("UPDATE checks SET verdict_json = :v WHERE id = :c"),
+                             {"v": orjson.dumps(first).decode(), "c": check_id})
+            lost = slim_v1.slim(plain, today)
+            lost["ruleset"]["hash"] = "e" * 64
+            conn.execute(text("UPDATE checks SET verdict_json = :v WHERE id = :c"),
+                         {"v": orjson.dumps(lost).decode(), "c": made.id})
+        before = _rows(db)
+        assert len(before) == 9 and all("checked" in v for v in before.values())
+        receipts_before = {c: receipts.receipt(db, checks.load_check(db, c)) for c in fulls}  # type: ignore[arg-type]
+
+        dbm.upgrade(db)
+        after = _rows(db)
+        assert after.keys() == before.keys()
+        for key, stored in after.items():
+            if stored["ruleset"]["hash"] == "e" * 64:
+                assert stored == before[key]  # no snapshot: kept in the first slim form, as it was
+                assert slim.full(stored, None) == slim_v1.readable(stored)
+                continue
+            assert slim.is_slim(stored) and "checked" not in stored, key
+            assert len(orjson.dumps(stored)) < len(orjson.dumps(before[key]))
+        for check_id, full in fulls.items():  # every reader sees what it saw before: the verdict, its receipt
+            check = checks.load_check(db, check_id)
+            assert check is not None
+            assert receipts.full_verdict(db, check) == full
+            assert receipts.receipt(db, check) == receipts_before[check_id]
+        old_ground = next(v for v in after.values() if v["ruleset"]["hash"] == old.digest
+                          and v["verdict"] == "prohibited")
+        expanded = slim.full(old_ground, receipts.rule_base(db, old.digest))  # its own rule base's words
+        assert expanded["grounds"][0]["title"]["en"].endswith("(old wording)")
+
+        from alembic import command
+
+        with db.engine.begin() as conn:
+            command.downgrade(dbm._alembic_config(conn), "0007")
+        assert _rows(db) == before  # the downgrade writes the first slim form again
     finally:
         db.dispose()
