@@ -5,8 +5,9 @@ with a university in China -- are walked from the start page to the private resu
 in English and in Dutch. Each walk asserts that no irrelevant question is asked, that "Back" goes to the page
 before and the last question says it is the last, that the result is a private draft the assessors cannot see
 until the applicant submits it, and counts the screens and questions (test-artifacts/walkthroughs.md), which must
-stay within each walk's budget (the figures when it was set: the scope questions a proposal settles on the
-"what does the work involve" page -- a medicinal product, a transplant -- are no pages of their own). Changing
+stay within each walk's budget (the figures with the scope questions a proposal settles on the "what does the
+work involve" page -- a medicinal product, a transplant -- as no pages of their own, and with the questions that add
+a condition to a conditional verdict asked, as main asks them since b5b7edd). Changing
 "human embryos" to No removes the embryo follow-ups from the stored draft; an all-"I don't know" walk ends in "Not
 enough information yet". Every page is saved as a screenshot and checked by axe-core.
 """
@@ -53,7 +54,7 @@ GENE_THERAPY = Proposal(
      "medicine.marketing_authorisation": "not_applied", "medicine.orphan_condition": "yes"},
     # "Is anything transplanted?" is answered on the screening page ("nothing"): no transplant question follows
     irrelevant=("animal.", "transplant.", "export.", "partners.", "knowledge.", "plant.", "human.embryo",
-                "human.pregnancy", "human.gametes", "medicine.medicinal_product"), budget=(10, 18))
+                "human.pregnancy", "human.gametes", "medicine.medicinal_product"), budget=(12, 20))
 GAIN_OF_FUNCTION = Proposal(
     "gain-of-function", "Gain-of-function study of an avian influenza virus with a university in China",
     {"activity": "collaboration", "technique": "synthetic_biology"},
@@ -64,7 +65,7 @@ GAIN_OF_FUNCTION = Proposal(
      "partners.military_end_use": NO, "gmo.containment_level": "3", "gmo.permit": "applied",
      "gmo.microorganism": "yes", "knowledge.sensitive_technology": "yes", "knowledge.screening_done": NO},
     # "a medicinal product?" is answered No on the screening page: nothing on medicines follows
-    irrelevant=("human.", "animal.", "transplant.", "plant.", "medicine."), budget=(14, 22))
+    irrelevant=("human.", "animal.", "transplant.", "plant.", "medicine."), budget=(16, 24))
 PROPOSALS = {p.name: p for p in (EMBRYO, GENE_THERAPY, GAIN_OF_FUNCTION)}
 
 
