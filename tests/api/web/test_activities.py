@@ -19,8 +19,9 @@ from .test_dutch_pages import assert_dutch
 from .test_private_result import as_user, flat
 
 INVOLVES = {**{f"{f}:answer": "no" for f in ("human.gametes", "human.somatic_cells", "human.subjects",
-                                            "animal.involved", "plant.involved")},
-            "human.embryo:answer": "yes", "gmo.use:answer": "none", "partners:answer": "no", "abroad:answer": "no"}
+                                            "animal.involved", "plant.involved", "medicine.medicinal_product")},
+            "human.embryo:answer": "yes", "gmo.use:answer": "none", "transplant.source:answer": "none",
+            "partners:answer": "no", "abroad:answer": "no"}
 
 
 def test_the_activity_question_is_ticked_in_english_and_dutch(site: tuple[TestClient, dbm.Database]) -> None:
