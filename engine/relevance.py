@@ -17,13 +17,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from .conditions import facts_read
 from .facts import answered_by
 from .implications import apply_implications
-from .model import SEVERITY, Gates, Rule, RuleBase, Text
+from .model import SEVERITY, Gates, Rule, RuleBase, Text, per_rule_base
 
 TIERS = ("A", "B", "C", "D")
 REFUSED = Text("Als dit wordt geweigerd, mag de activiteit niet doorgaan.",
@@ -47,7 +48,9 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
            unknown_inputs: Callable[[Rule], set[str]]) -> Relevance:
     """The frontier, ranges and noise filter for one evaluation (see the module docstring)."""
     gates = base.gates
-    refusals = _refusals(base, gates, definite, possible, unknown_inputs)
+    inputs = _once_per_rule(unknown_inputs)
+    blockers = _blockers(base, gates, known)
+    refusals = _refusals(base, gates, definite, possible, inputs)
     refusing = {r for rs in refusals.values() for r in rs}
     could_become = max([verdict] + [r.effect for r in possible if r.id not in refusing], key=SEVERITY.__getitem__)
     # fact -> [rules it may settle], and whether one of them can raise the verdict to a prohibition
@@ -56,7 +59,7 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
     for r in possible:
         if SEVERITY[r.effect] <= SEVERITY[verdict]:
             continue
-        for f in _waits_on(base, gates, unknown_inputs(r), known):
+        for f in _waits_on(gates, inputs(r), blockers):
             wanted.setdefault(f, []).append(r.id)
             if f not in effect or SEVERITY[r.effect] > SEVERITY[effect[f]]:
                 effect[f] = r.effect
@@ -64,7 +67,7 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
         if not shaky[r.id] or SEVERITY[r.effect] < SEVERITY[verdict]:
             continue
         for ex in shaky[r.id]:
-            for f in _waits_on(base, gates, unknown_inputs(base.rules[ex]), known):
+            for f in _waits_on(gates, inputs(base.rules[ex]), blockers):
                 wanted.setdefault(f, []).append(ex)
                 effect.setdefault(f, floor)
     offered: dict[str, dict[str, Any]] = {}
@@ -87,8 +90,7 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
     open_scope = [q["fact"] for q in questions if q["tier"] == "A"]
     if open_scope:  # what the proposal involves comes first: its follow-ups are asked once it is known
         questions = [q for q in questions if q["tier"] == "A"]
-    listed, not_assessed = _collapse(base, gates, possible, {r.id for r in definite}, refusing, known,
-                                     unknown_inputs)
+    listed, not_assessed = _collapse(base, possible, {r.id for r in definite}, refusing, inputs, blockers)
     reason = None
     if open_scope:
         reason = Text("Nog niet genoeg informatie: eerst beantwoorden: " + ", ".join(open_scope) + ".",
@@ -110,14 +112,14 @@ def _merge_answered_together(base: RuleBase, offered: dict[str, dict[str, Any]])
         del offered[drop["fact"]]
 
 
-def _waits_on(base: RuleBase, gates: Gates, unknown: set[str], known: Mapping[str, Any]) -> set[str]:
+def _waits_on(gates: Gates, unknown: AbstractSet[str], blockers: Callable[[str], frozenset[str]]) -> AbstractSet[str]:
     """What a rule's open facts come down to now: its unanswered scope questions while there are any (the
     other facts are follow-ups that wait for the scope to be known); then its design and classification
     facts; the status of an application only once nothing else is open (a permit is asked about once it
     is needed)."""
     scope: set[str] = set()
     for f in unknown:
-        scope |= _scope_blockers(base, gates, f, known, set())
+        scope |= blockers(f)
     if scope:
         return scope
     return {f for f in unknown if gates.kind(f) != "status"} or unknown
@@ -141,7 +143,7 @@ def _askable(base: RuleBase, gates: Gates, fact: str, known: Mapping[str, Any], 
 
 def _unknown_base(base: RuleBase, names: Iterable[str], known: Mapping[str, Any]) -> list[str]:
     """The unknown proposal facts behind some facts, through unknown derived facts."""
-    derived = base.derived_facts()
+    derived = _derived(base)
     out: list[str] = []
     stack = list(names)
     seen: set[str] = set()
@@ -157,6 +159,10 @@ def _unknown_base(base: RuleBase, names: Iterable[str], known: Mapping[str, Any]
     return out
 
 
+# Which rules derive each derived fact (read on every assessment; RuleBase.derived_facts builds it anew).
+_derived = per_rule_base(RuleBase.derived_facts)
+
+
 def _tier(base: RuleBase, gates: Gates, fact: str, rules: list[str]) -> str:
     if gates.is_scope(fact):
         return "A"
@@ -166,7 +172,7 @@ def _tier(base: RuleBase, gates: Gates, fact: str, rules: list[str]) -> str:
 
 
 def _refusals(base: RuleBase, gates: Gates, definite: list[Rule], possible: list[Rule],
-              unknown_inputs: Callable[[Rule], set[str]]) -> dict[str, list[str]]:
+              unknown_inputs: Callable[[Rule], AbstractSet[str]]) -> dict[str, list[str]]:
     """Possible prohibitions that wait only on the status of a permit that a conditional verdict already needs.
 
     A prohibition ``R`` is such a refusal of condition ``C`` when ``C`` applies, every fact ``R`` still
@@ -188,8 +194,8 @@ def _refusals(base: RuleBase, gates: Gates, definite: list[Rule], possible: list
     return out
 
 
-def _collapse(base: RuleBase, gates: Gates, possible: list[Rule], definite: set[str], refusing: set[str],
-              known: Mapping[str, Any], unknown_inputs: Callable[[Rule], set[str]],
+def _collapse(base: RuleBase, possible: list[Rule], definite: set[str], refusing: set[str],
+              unknown_inputs: Callable[[Rule], AbstractSet[str]], blockers: Callable[[str], frozenset[str]],
               ) -> tuple[list[Rule], list[dict[str, Any]]]:
     """Split the rules that may apply into those listed one by one and those waiting on a scope question."""
     listed: list[Rule] = []
@@ -200,11 +206,11 @@ def _collapse(base: RuleBase, gates: Gates, possible: list[Rule], definite: set[
             continue
         if r.effect == "allowed" and not any(r.id in base.rules[p].exceptions for p in live):
             continue  # a permission that lets nothing go that may apply: nothing to say
-        blockers: set[str] = set()
+        waits: set[str] = set()
         for f in unknown_inputs(r):
-            blockers |= _scope_blockers(base, gates, f, known, set())
-        if blockers:
-            groups.setdefault(tuple(sorted(blockers)), []).append(r)
+            waits |= blockers(f)
+        if waits:
+            groups.setdefault(tuple(sorted(waits)), []).append(r)
         else:
             listed.append(r)
     not_assessed = []
@@ -219,6 +225,33 @@ def _collapse(base: RuleBase, gates: Gates, possible: list[Rule], definite: set[
                          f"{len(rules)} {'rule' if len(rules) == 1 else 'rules'})").as_dict(),
         })
     return listed, not_assessed
+
+
+def _once_per_rule(unknown_inputs: Callable[[Rule], set[str]]) -> Callable[[Rule], frozenset[str]]:
+    """``unknown_inputs`` of a rule, worked out once per assessment (the steps above ask it of a rule up to four
+    times)."""
+    memo: dict[str, frozenset[str]] = {}
+
+    def get(rule: Rule) -> frozenset[str]:
+        found = memo.get(rule.id)
+        if found is None:
+            found = memo[rule.id] = frozenset(unknown_inputs(rule))
+        return found
+
+    return get
+
+
+def _blockers(base: RuleBase, gates: Gates, known: Mapping[str, Any]) -> Callable[[str], frozenset[str]]:
+    """``_scope_blockers`` of a fact, worked out once per assessment: many rules wait on the same facts."""
+    memo: dict[str, frozenset[str]] = {}
+
+    def get(fact: str) -> frozenset[str]:
+        found = memo.get(fact)
+        if found is None:
+            found = memo[fact] = frozenset(_scope_blockers(base, gates, fact, known, set()))
+        return found
+
+    return get
 
 
 def _scope_blockers(base: RuleBase, gates: Gates, fact: str, known: Mapping[str, Any], seen: set[str]) -> set[str]:
