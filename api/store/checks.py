@@ -210,9 +210,9 @@ class CheckWriter:
     Each caller waits until the transaction holding its check has committed (so a 201 is never sent for a
     check that is not stored). One writer per process keeps SQLite's write lock from being fought over by many
     threads; on PostgreSQL it turns many commits into one. After the first check of a transaction the writer
-    waits up to ``linger`` seconds for more (still committing before any of their requests is answered): under
-    load that fills transactions, when idle it costs one request at most ``linger``. ``committed(n)`` is told
-    the number of checks of each transaction that committed (the server's metric).
+    waits up to ``linger`` seconds for more, and on SQLite takes in what arrives while it waits for its turn to
+    write (still committing before any of their requests is answered): under load that fills transactions, when
+    idle it costs one request at most ``linger``. ``committed(n)``: the checks of each committed transaction.
     """
 
     def __init__(self, db: Database, max_batch: int = 64, linger: float = 0.001,
@@ -238,31 +238,29 @@ class CheckWriter:
         self._thread.join()
 
     def _run(self) -> None:
-        while True:
+        stop = False
+        while not stop:
             job = self._queue.get()
             if job is None:
                 return
-            batch = [job]
-            stop = False
-            deadline = time.monotonic() + self.linger
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    try:
-                        nxt = self._queue.get(timeout=left)
-                    except queue.Empty:
-                        break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
-            self._write(batch)
-            if stop:
-                return
+            batch, stop = self._gather([job], time.monotonic() + self.linger)
+            with self.db.turn():  # (SQLite: other workers may be committing; what arrives meanwhile joins in)
+                if not stop:
+                    batch, stop = self._gather(batch, 0.0)
+                self._write(batch)
+
+    def _gather(self, batch: list[_Job], deadline: float) -> tuple[list[_Job], bool]:
+        """``batch`` with the checks queued until ``deadline`` (at most ``max_batch``); True once told to stop."""
+        while len(batch) < self.max_batch:
+            left = deadline - time.monotonic()
+            try:
+                nxt = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                return batch, True
+            batch.append(nxt)
+        return batch, False
 
     def _write(self, batch: list[_Job]) -> None:
         try:

@@ -68,6 +68,35 @@ def test_checks_that_arrive_together_share_one_transaction(api: Api) -> None:
     assert len({c.seq for c in stored}) == 8
 
 
+@pytest.mark.parametrize("api", ["sqlite"], indirect=True)
+def test_checks_that_arrive_while_another_writer_commits_join_the_next_transaction(api: Api) -> None:
+    key = api.key("applicant", "waiting")
+    owner = Principal(key.split("_")[1], "waiting", Role.applicant)
+    verdict = api.client.post("/v1/evaluations", json={"activity": "production"}, headers=api.headers(key)).json()
+    news = [checks.NewCheck(owner, "{}", "application/json", {"title": f"waiting {i}"}, f"waiting {i}", verdict,
+                            "en") for i in range(8)]
+    sizes: list[int] = []
+
+    async def burst() -> list[checks.StoredCheck]:
+        # No linger: without the turn the first check would be written alone.
+        writer = checks.CheckWriter(api.db, max_batch=64, linger=0.0, committed=sizes.append)
+        try:
+            with api.db.turn():  # another writer (here: this thread) holds the SQLite file's write turn
+                jobs = [asyncio.ensure_future(writer.create(news[0]))]
+                await asyncio.sleep(0)  # queued
+                while not writer._queue.empty():  # the writer has taken the first check and waits for its turn
+                    await asyncio.sleep(0.01)
+                jobs += [asyncio.ensure_future(writer.create(new)) for new in news[1:]]
+                await asyncio.sleep(0)  # the others are queued before the turn is given back
+            return await asyncio.gather(*jobs)
+        finally:
+            await asyncio.to_thread(writer.close)
+
+    stored = asyncio.run(burst())
+    assert sizes == [8]
+    assert [c.title for c in stored] == [f"waiting {i}" for i in range(8)]
+
+
 def test_check_ids_are_time_ordered_uuids() -> None:
     ids = [checks.new_check_id() for _ in range(2000)]
     assert len(set(ids)) == len(ids)
