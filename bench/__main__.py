@@ -528,7 +528,7 @@ def section_api(cfg: Config, rep: Report) -> None:
                 try:
                     res = load_biotoets(f"sqlite:///{tmp}", bodies, cfg.api_connections, cfg.api_seconds)
                 finally:
-                    for suffix in ("", "-wal", "-shm", "-journal"):
+                    for suffix in ("", "-wal", "-shm", "-journal", ".write-lock", ".migrate-lock"):
                         Path(str(tmp) + suffix).unlink(missing_ok=True)
             else:
                 pg = postgres_url()
