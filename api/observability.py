@@ -182,6 +182,9 @@ ENGINE_REFUSED = Gauge("biotoets_engine_thread_refusals",
                        "worker processes (must stay 0).", multiprocess_mode="livesum")
 ENGINE_BUSY = Counter("biotoets_engine_busy_refusals",
                       "Evaluations refused (503) because the worker's engine queue was full.")
+CHECK_COMMIT_SIZE = Histogram("biotoets_check_commit_size",
+                              "Checks stored per database transaction by the group commit (the check writer).",
+                              buckets=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64))
 AUTH_FAILURES = Counter("biotoets_auth_failures", "Requests refused because their API key was not valid.")
 AUTH_LIMITED = Counter("biotoets_auth_rate_limited",
                        "Requests refused (429) because their address failed authentication too often.")

@@ -538,7 +538,7 @@ def section_api(cfg: Config, rep: Report) -> None:
                 try:
                     res = load_biotoets(f"sqlite:///{tmp}", bodies, cfg.api_connections, cfg.api_seconds)
                 finally:
-                    for suffix in ("", "-wal", "-shm", "-journal"):
+                    for suffix in ("", "-wal", "-shm", "-journal", ".write-lock", ".migrate-lock"):
                         Path(str(tmp) + suffix).unlink(missing_ok=True)
             else:
                 pg = postgres_url()
@@ -562,10 +562,12 @@ def section_api(cfg: Config, rep: Report) -> None:
              "the machine's 2 cores. Bodies cycle through 64 generated proposals. biotoets stores every check "
              "(committed before its 201). *Server CPU* is the user + system CPU of the server's processes over the "
              "run divided by the requests completed; each biotoets server is then loaded on `GET /healthz` (fixed "
-             "bytes, no database) for the same figure on a bare endpoint of the same server.", ""]
+             "bytes, no database) for the same figure on a bare endpoint of the same server. *Checks per transaction*: "
+             "checks stored over the run divided by the group commit's transactions (`biotoets_check_commit_size` "
+             "in the server's /metrics).", ""]
     if rows:
         lines += table(["target", "requests/s", "p50 ms", "p99 ms", "requests", "non-2xx", "socket errors",
-                        "server CPU µs/request"], rows)
+                        "server CPU µs/request", "checks per transaction"], rows)
         sized = [(k, r) for k, r in results.items() if "answer_bytes" in r]
         if sized:
             lines += ["", *table(["target", "stored verdict (mean of the run's checks)",
@@ -608,8 +610,9 @@ def section_slim(cfg: Config, rep: Report) -> None:
 
 def _api_row(label: str, res: dict[str, Any]) -> list[str]:
     cpu = res.get("cpu_us_per_request", float("nan"))
+    per_tx = res.get("checks_per_transaction")
     return [label, f"{res['rps']:,.0f}", f"{res['p50_ms']:.1f}", f"{res['p99_ms']:.1f}", f"{res['requests']:,}",
-            str(res["non2xx"]), str(res["socket_errors"]), fmt(cpu)]
+            str(res["non2xx"]), str(res["socket_errors"]), fmt(cpu), "–" if per_tx is None else f"{per_tx:.1f}"]
 
 
 # -- main --------------------------------------------------------------------------------------

@@ -223,7 +223,8 @@ def load_biotoets(database_url: str, bodies: list[bytes], connections: int, seco
     if not shutil.which("wrk"):
         raise LoadUnavailable("wrk is not installed (apt-get install wrk)")
     cli = biotoets_cli()
-    env = dict(os.environ, DATABASE_URL=database_url, PYTHONUNBUFFERED="1")
+    # /metrics open on this loopback server: the group commit's checks per transaction are read from it.
+    env = dict(os.environ, DATABASE_URL=database_url, PYTHONUNBUFFERED="1", BIOTOETS_METRICS_PUBLIC="true")
     key = subprocess.run([cli, "keys", "create", "--role", "applicant", "--name", "bench"], env=env, cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
     port = free_port()
@@ -239,11 +240,27 @@ def load_biotoets(database_url: str, bodies: list[bytes], connections: int, seco
         warm = run_wrk(base + "/v1/checks", lua_script(bodies, headers), 8, 2)
         if warm["requests"] == 0 or warm["non2xx"] == warm["requests"]:
             raise LoadUnavailable(f"POST /v1/checks failed during warm-up:\n{warm['raw']}")
+        before = commits(base)
         res = run_wrk_cpu(proc.pid, base + "/v1/checks", lua_script(bodies, headers), connections, seconds)
+        after = commits(base)
+        if before and after and after[1] > before[1]:
+            res["checks_per_transaction"] = (after[0] - before[0]) / (after[1] - before[1])
         res["bare"] = run_wrk_cpu(proc.pid, base + "/healthz", None, connections, max(2, seconds // 2))
     res["answer_bytes"] = sum(answers) / len(answers)
     res["stored_bytes"] = stored_verdict_bytes(database_url)
     return res
+
+
+def commits(base: str) -> tuple[float, float] | None:
+    """(checks, transactions) the server's group commit has committed so far (``biotoets_check_commit_size`` in
+    its /metrics); None when it does not report them."""
+    try:
+        with urllib.request.urlopen(base + "/metrics", timeout=10) as r:  # noqa: S310 - loopback only
+            text = r.read().decode()
+    except OSError:
+        return None
+    found = dict(re.findall(r"^biotoets_check_commit_size_(sum|count) ([0-9.e+]+)$", text, re.M))
+    return (float(found["sum"]), float(found["count"])) if len(found) == 2 else None
 
 
 def stored_verdict_bytes(database_url: str) -> float:

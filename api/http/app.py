@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db, st.revision = await asyncio.to_thread(_startup, settings)
-        writer = checks.CheckWriter(db)
+        writer = checks.CheckWriter(db, committed=obs.CHECK_COMMIT_SIZE.observe)
         st.db, st.writer = db, writer
         try:
             await st.service.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -26,7 +27,7 @@ from ..settings import Settings
 from ..store import checks
 from ..store import db as dbm
 from ..store.keys import KeyCache, Principal, Role
-from ..vocab import Lang, today
+from ..vocab import LANGS, Lang, today
 from .catalogue import Catalogue
 from .openapi import SECURITY_SCHEME
 from .problems import Problem
@@ -241,7 +242,8 @@ LangQ = Annotated[Lang | None, Query(description="Language of the verdict's text
 Include = Annotated[Literal["changes"] | None, Query(
     description="'changes': also compute what would change the verdict (the verdict's 'changes' list). It is "
                 "computed on demand only: without it 'changes' is an empty list.")]
-View = Annotated[Literal["slim", "full"], Query(
+ViewName = Literal["slim", "full"]
+View = Annotated[ViewName, Query(
     description="'slim' (the default): the verdict refers to rules, sources and questions by id, with their texts "
                 "in the verdict's language; their other texts (citations, explanations, open norms) are in the "
                 "catalogue (/v1/rules, /v1/sources) -- schema /v1/schemas/verdict-slim. 'full': every text in "
@@ -253,3 +255,52 @@ IdempotencyKey = Annotated[str | None, Header(
                 "Sent again with the same request -- after a lost answer, a dropped connection, a timeout -- "
                 "it returns the check that request stored (with 'Idempotent-Replayed: true') instead of "
                 "storing another; with a different request it is refused (422, idempotency-key-reused).")]
+
+
+# -- the same parameters, read without FastAPI's validation (the lean route of POST /v1/checks) ----------------
+_PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_KEY = re.compile(r"[!-~]{1,200}")  # IdempotencyKey's rule: 1-200 visible ASCII characters
+_CHECK_QUERY = frozenset({"as_of", "lang", "view"})
+
+
+def plain_check_params(request: Request) -> tuple[dt.date | None, Lang | None, str | None, ViewName] | None:
+    """``as_of``, ``lang``, the Idempotency-Key and ``view`` of a request in which each is absent or plainly valid
+    (a YYYY-MM-DD date, a language of ``LANGS``, slim or full, a key as ``IdempotencyKey`` wants it; each at most
+    once), read as FastAPI would read them; None for anything else: FastAPI's own handler then reads them and
+    answers a wrong one with its problem document, as it always has."""
+    as_of: dt.date | None = None
+    lang: Lang | None = None
+    view: ViewName = "slim"
+    query = request.scope.get("query_string")
+    if query:
+        seen: set[str] = set()
+        for name, value in request.query_params.multi_items():
+            if name not in _CHECK_QUERY:
+                continue  # FastAPI ignores parameters a route does not take
+            if name in seen:
+                return None
+            seen.add(name)
+            if name == "as_of":
+                if not _PLAIN_DATE.fullmatch(value):
+                    return None
+                try:
+                    as_of = dt.date.fromisoformat(value)
+                except ValueError:
+                    return None
+            elif name == "lang":
+                if value not in LANGS:
+                    return None
+                lang = value
+            elif value == "full":
+                view = "full"
+            elif value != "slim":
+                return None
+    key: str | None = None
+    for name, value in request.scope["headers"]:
+        if name == b"idempotency-key":
+            if key is not None:
+                return None
+            key = value.decode("latin-1")
+            if not _PLAIN_KEY.fullmatch(key):
+                return None
+    return as_of, lang, key, view

@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -210,20 +210,20 @@ def create(db: Database, new: NewCheck) -> StoredCheck:
 class CheckWriter:
     """The process's writer thread: checks that arrive together are committed in one transaction.
 
-    Each caller waits until the transaction holding its check has committed
-    (so a 201 is never sent for a check that is not stored). One writer per
-    process keeps SQLite's write lock from being fought over by many threads;
-    on PostgreSQL it turns many commits into one. After the first check of a
-    transaction the writer waits up to ``linger`` seconds for more (still
-    committing before any of their requests is answered): under load that
-    fills transactions (2-3 checks each without it, tens with 1 ms), when idle
-    it costs one request at most ``linger``.
+    Each caller waits until the transaction holding its check has committed (so a 201 is never sent for a
+    check that is not stored). One writer per process keeps SQLite's write lock from being fought over by many
+    threads; on PostgreSQL it turns many commits into one. After the first check of a transaction the writer
+    waits up to ``linger`` seconds for more, and on SQLite takes in what arrives while it waits for its turn to
+    write (still committing before any of their requests is answered): under load that fills transactions, when
+    idle it costs one request at most ``linger``. ``committed(n)``: the checks of each committed transaction.
     """
 
-    def __init__(self, db: Database, max_batch: int = 64, linger: float = 0.001) -> None:
+    def __init__(self, db: Database, max_batch: int = 64, linger: float = 0.001,
+                 committed: Callable[[int], None] | None = None) -> None:
         self.db = db
         self.max_batch = max_batch
         self.linger = linger
+        self.committed = committed
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="biotoets-writer", daemon=True)
         self._thread.start()
@@ -241,31 +241,29 @@ class CheckWriter:
         self._thread.join()
 
     def _run(self) -> None:
-        while True:
+        stop = False
+        while not stop:
             job = self._queue.get()
             if job is None:
                 return
-            batch = [job]
-            stop = False
-            deadline = time.monotonic() + self.linger
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    try:
-                        nxt = self._queue.get(timeout=left)
-                    except queue.Empty:
-                        break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
-            self._write(batch)
-            if stop:
-                return
+            batch, stop = self._gather([job], time.monotonic() + self.linger)
+            with self.db.turn():  # (SQLite: other workers may be committing; what arrives meanwhile joins in)
+                if not stop:
+                    batch, stop = self._gather(batch, 0.0)
+                self._write(batch)
+
+    def _gather(self, batch: list[_Job], deadline: float) -> tuple[list[_Job], bool]:
+        """``batch`` with the checks queued until ``deadline`` (at most ``max_batch``); True once told to stop."""
+        while len(batch) < self.max_batch:
+            left = deadline - time.monotonic()
+            try:
+                nxt = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                return batch, True
+            batch.append(nxt)
+        return batch, False
 
     def _write(self, batch: list[_Job]) -> None:
         try:
@@ -277,6 +275,8 @@ class CheckWriter:
                 return
             batch[0].settle(exc)
             return
+        if self.committed is not None:
+            self.committed(len(batch))
         for job, check in zip(batch, stored, strict=True):
             job.settle(None, check)
 

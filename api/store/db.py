@@ -306,6 +306,15 @@ class Database:
             yield conn
 
     @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        """This thread's turn to write, across transactions (an SQLite file's lock, which ``write`` re-enters)."""
+        if self._write_lock is None:
+            yield
+            return
+        with self._write_lock:
+            yield
+
+    @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         with self.reader.connect() as conn:
             yield conn

@@ -170,11 +170,15 @@ def test_64_clients_lose_nothing_and_get_the_sequential_verdicts(
         assert metric(metrics, "biotoets_verdicts_total") == sent
         assert metric(metrics, "biotoets_http_requests_total", route="/v1/checks", status="201") == len(acked)
         assert metric(metrics, "biotoets_engine_queue_depth") == 0
+        # Every acknowledged check was committed in exactly one transaction of the group commit.
+        assert metric(metrics, "biotoets_check_commit_size_sum") == len(acked)
+        transactions = metric(metrics, "biotoets_check_commit_size_count")
 
     took = sorted(o.seconds for o in outcomes)
     wall = max(took)  # (informative only: the machine is shared, nothing here is asserted on time)
     tally("load test: checks acknowledged (201)", len(acked))
     tally("load test: checks found exactly once", sum(1 for i in acked if times[i] == 1))
+    tally("load test: transactions that committed them (group commit)", int(transactions))
     note(f"load test {kind}", f"{sent} requests from {CLIENTS} clients to 2 workers: {statuses[201]} checks "
          f"stored (201), {statuses[200]} evaluations (200), 0 5xx, 0 dropped; {len(rows)} checks in the "
          f"database, each acknowledged one exactly once; {sent} verdicts identical to sequential; audit chain "
