@@ -76,8 +76,8 @@ async def post_check(request: Request, principal: Applicant, as_of: AsOf = None,
     texts = None
     if view == "full":
         stored = await in_full(request, stored)
-    else:
-        texts = slim.texts(verdict, st.service.base)
+    else:  # (a verdict the engine could not give slim, several activities combined, is stored slim if it can be)
+        texts = slim.texts(verdict if slim.is_slim(verdict) else stored.verdict, st.service.base)
     return json_response(stored.document(texts=texts), 201, headers={
         "Location": f"/v1/checks/{stored.id}", "Content-Language": chosen})
 
