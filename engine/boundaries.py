@@ -83,3 +83,13 @@ class DayRules:
         self.rules = [(rid, r.effect, SEVERITY[r.effect]) for rid, r in base.rules.items()
                       if rid in in_force and r.effect in SEVERITY]
         self.severity = {rid: severity for rid, _, severity in self.rules}
+        self._top: dict[str, int] = {}
+
+    def top(self, fact: str, reach: frozenset[str]) -> int:
+        """The highest severity of a verdict rule in force among ``reach`` (the rules a fact can reach; -1 for
+        none), kept per fact."""
+        got = self._top.get(fact)
+        if got is None:
+            severity = self.severity
+            got = self._top[fact] = max((severity[rid] for rid in reach if rid in severity), default=-1)
+        return got

@@ -105,6 +105,17 @@ class Explainer:
         self._days: dict[date, DayRules] = {}
         self._options_cache: dict[Any, tuple[Signature | None, _Options]] = {}
         self.derived_ids = self.compiled.derived_rules
+        # Per fact: the rules whose "applies" can change with it -- its readers (``_readers``) and, through
+        # exceptions, the rules they may defeat, transitively.
+        self._reach: dict[str, frozenset[str]] = {}
+        for name, rules in self._readers.items():
+            reach, todo = set(), list(rules)
+            while todo:
+                rid = todo.pop()
+                if rid not in reach:
+                    reach.add(rid)
+                    todo.extend(self.parents.get(rid, ()))
+            self._reach[name] = frozenset(reach)
 
     def _downstream(self, fact: str, seen: set[str]) -> set[str]:
         out: set[str] = set()
@@ -209,8 +220,14 @@ class Explainer:
         seen: set[tuple[str, str]] = set()
         # The relevant rules whose value is known now: only they can be made unknown by forgetting a fact.
         probed = {rid for rid in relevant if statuses[rid] is not None}
-        plans, readers = self._plans, self._readers
+        plans, readers, reach = self._plans, self._readers, self._reach
+        top = day.top
+        lowers = level > 0  # the verdict falls only when every deciding rule stops applying
         for fact in sorted(candidates.intersection(facts).difference(self._derived_facts)):
+            # Only the rules in reach of the fact can change whether they apply: the verdict moves when all
+            # deciding rules are among them, or a more severe rule is.
+            if not (lowers and reach[fact].issuperset(deciding)) and top(fact, reach[fact]) <= level:
+                continue
             # Kleene logic is monotone: a rule that keeps its value with this fact unknown keeps it
             # whatever the fact is. Try values only for facts that some relevant rule depends on.
             probe = readers[fact] & probed
