@@ -84,6 +84,14 @@ class DayRules:
                       if rid in in_force and r.effect in SEVERITY]
         self.severity = {rid: severity for rid, _, severity in self.rules}
         self._top: dict[str, int] = {}
+        self._more_severe: dict[int, list[str]] = {}
+
+    def more_severe(self, level: int) -> list[str]:
+        """The verdict rules in force more severe than ``level``, in the rule base's order (kept per level)."""
+        got = self._more_severe.get(level)
+        if got is None:
+            got = self._more_severe[level] = [rid for rid, _, severity in self.rules if severity > level]
+        return got
 
     def top(self, fact: str, reach: frozenset[str]) -> int:
         """The highest severity of a verdict rule in force among ``reach`` (the rules a fact can reach; -1 for

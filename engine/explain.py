@@ -105,6 +105,20 @@ class Explainer:
         self._days: dict[date, DayRules] = {}
         self._options_cache: dict[Any, tuple[Signature | None, _Options]] = {}
         self.derived_ids = self.compiled.derived_rules
+        # Per rule: itself and the rules it may defeat as an exception, transitively (_verdict's "affected").
+        self._up: dict[str, frozenset[str]] = {}
+        for rid in base.rules:
+            up, todo = set(), [rid]
+            while todo:
+                r = todo.pop()
+                if r not in up:
+                    up.add(r)
+                    todo.extend(self.parents.get(r, ()))
+            self._up[rid] = frozenset(up)
+        for rid in base.rules:
+            self._inputs(rid)  # every rule's inputs, kept (``changes`` reads the cache directly)
+        # The facts with neither a count nor a derived fact downstream: changed in place, without _apply.
+        self._alone = frozenset(name for name, (count, down, _) in self._plans.items() if not count and not down)
         # Per fact: the rules whose "applies" can change with it -- its readers (``_readers``) and, through
         # exceptions, the rules they may defeat, transitively.
         self._reach: dict[str, frozenset[str]] = {}
@@ -177,25 +191,19 @@ class Explainer:
         base = self.base
         day = self._day(on)
         in_force = day.in_force
-        current = applies_fn(base, dict(statuses))
+        current = applies_fn(base, statuses)  # type: ignore[arg-type]
         level = SEVERITY[verdict]
-        deciding: list[str] = []
-        higher: list[str] = []
         # The verdict rules in force that apply now, most severe level first (for _verdict).
+        applying = [rule for rule in day.rules if current[rule[0]] is True]
+        deciding = [rid for rid, effect, _ in applying if effect == verdict]
+        higher = [rid for rid in day.more_severe(level) if current[rid] is False]
         true_levels: dict[int, list[str]] = {}
-        for rid, effect, severity in day.rules:
-            status = current[rid]
-            if status is True:
-                true_levels.setdefault(severity, []).append(rid)
-                if effect == verdict:
-                    deciding.append(rid)
-            elif status is False and severity > level:
-                higher.append(rid)
-        candidates: set[str] = set()
+        for rid, _, severity in applying:
+            true_levels.setdefault(severity, []).append(rid)
         exceptions = [e for d in deciding + higher for e in base.rules[d].exceptions]
         relevant = set(deciding + higher + exceptions)
-        for rid in relevant:
-            candidates |= self._inputs(rid)
+        inputs = self._inputs_cache
+        candidates: set[str] = set().union(*[inputs[rid] for rid in relevant])
         known = dict(facts)
         derived_ids = self.derived_ids
         for d in self.order:  # the derived facts as they stand, from their rules' statuses (derived_value's way)
@@ -280,15 +288,11 @@ class Explainer:
         changed rules and the rules they may defeat are evaluated again; ``current`` has the rest, and
         ``levels`` the verdict rules that apply now, by severity; ``unchanged`` is the answer when no rule
         changes."""
-        todo = [rid for rid, v in delta.items() if v != statuses[rid]]
-        if not todo and unchanged is not None:
+        up = self._up
+        changed = [up[rid] for rid, v in delta.items() if v is not statuses[rid]]
+        if not changed and unchanged is not None:
             return unchanged
-        affected: set[str] = set()
-        while todo:
-            rid = todo.pop()
-            if rid not in affected:
-                affected.add(rid)
-                todo.extend(self.parents.get(rid, ()))
+        affected = changed[0] if len(changed) == 1 else frozenset().union(*changed)
         memo: dict[str, bool] = {}
         exceptions = self.exceptions
 
@@ -311,7 +315,7 @@ class Explainer:
         for s, ids in levels:
             if s <= best:
                 break
-            if any(rid not in affected for rid in ids):
+            if not affected.issuperset(ids):
                 best = s
                 break
         if best < 0:
@@ -343,17 +347,29 @@ class Explainer:
         rules whose leaves on the fact changed outcome, and grows with the readers of each derived fact that
         changes with them (``_apply``).
         """
-        saved = self._apply(known, fact, value, in_force, rules)
         checks = self.checks
-        delta: dict[str, Truth] = {rid: checks[rid](known) if rid in in_force else False for rid in rules}
+        if fact in self._alone:
+            old = known[fact]
+            known[fact] = value
+            delta: dict[str, Truth] = {rid: checks[rid](known) if rid in in_force else False for rid in rules}
+            known[fact] = old
+            return delta
+        saved = self._apply(known, fact, value, in_force, rules)
+        delta = {rid: checks[rid](known) if rid in in_force else False for rid in rules}
         self._restore(known, saved)
         return delta
 
     def _depends(self, known: dict[str, Any], fact: str, in_force: frozenset[str], probe: AbstractSet[str]) -> bool:
         """Whether forgetting the fact makes one of the ``probe`` rules (known now) unknown."""
+        checks = self.checks
+        if fact in self._alone:
+            old = known.pop(fact)
+            direct = self._direct[fact]
+            found = any(checks[rid](known) is None for rid in probe if rid in direct and rid in in_force)
+            known[fact] = old
+            return found
         rules = set(self._direct[fact])
         saved = self._apply(known, fact, _FORGET, in_force, rules)
-        checks = self.checks
         found = any(checks[rid](known) is None for rid in probe if rid in rules and rid in in_force)
         self._restore(known, saved)
         return found
