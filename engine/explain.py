@@ -108,12 +108,13 @@ class Explainer:
         # Per rule: itself and the rules it may defeat as an exception, transitively (_verdict's "affected").
         self._up: dict[str, frozenset[str]] = {}
         for rid in base.rules:
-            up, todo = set(), [rid]
+            up: set[str] = set()
+            todo = [rid]
             while todo:
-                r = todo.pop()
-                if r not in up:
-                    up.add(r)
-                    todo.extend(self.parents.get(r, ()))
+                defeated = todo.pop()
+                if defeated not in up:
+                    up.add(defeated)
+                    todo.extend(self.parents.get(defeated, ()))
             self._up[rid] = frozenset(up)
         for rid in base.rules:
             self._inputs(rid)  # every rule's inputs, kept (``changes`` reads the cache directly)
