@@ -29,7 +29,6 @@ from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Any
 
-from . import conditions as cond
 from . import reference
 from .boundaries import Boundaries, DayRules, Signature, count_fact
 from .conditions import Truth
@@ -68,14 +67,8 @@ class Explainer:
         for rid, rule in base.rules.items():
             for f in rule.facts:
                 self.readers.setdefault(f, set()).add(rid)
-        self.literals: dict[str, list[Any]] = {}
-        for rule in base.rules.values():
-            for leaf in cond.leaves(rule.when):
-                vals = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
-                bucket = self.literals.setdefault(leaf.fact, [])
-                for v in vals:
-                    if v is not None and v not in bucket:
-                        bucket.append(v)
+        self.bounds = Boundaries(base)  # per fact, its boundary tests and literals (see the module docstring)
+        self.literals = self.bounds.literals
         # The reference evaluator's compiled conditions, derived-fact order and rules in force per date.
         self.compiled = reference.compiled(base)
         self.order = self.compiled.order
@@ -93,7 +86,6 @@ class Explainer:
         self._direct: dict[str, frozenset[str]] = {}
         self._readers: dict[str, frozenset[str]] = {}
         self._derived_facts = frozenset(name for name, spec in base.facts.items() if spec.derived)
-        self.bounds = Boundaries(base)  # per fact, its boundary tests (see the module docstring)
         for name in base.facts:
             count = count_fact(base, name)
             down = self.downstream.get(name, set())
@@ -161,30 +153,8 @@ class Explainer:
         return got
 
     def alternatives(self, fact: str, value: Any) -> list[Any]:
-        spec = self.base.facts[fact]
-        lits = self.literals.get(fact, [])
-        if spec.kind == "bool":
-            return [not value]
-        if spec.kind == "enum":
-            others = [v for v in lits if v != value]
-            spare = [v for v in spec.values if v not in lits and v != value]
-            return others + spare[:1]
-        if spec.kind == "int":
-            cands: list[int] = []
-            for lit in lits:
-                for c in (lit - 1, lit, lit + 1):
-                    if c != value and c not in cands and (spec.minimum is None or c >= spec.minimum) \
-                            and (spec.maximum is None or c <= spec.maximum):
-                        cands.append(c)
-            return cands
-        if spec.kind == "set":
-            current = list(value)
-            cands_s: list[Any] = [] if not current else [[]]
-            for lit in lits[:8]:
-                if lit not in current:
-                    cands_s.append(sorted(current + [lit]))
-            return cands_s
-        return []
+        """The values tried for a fact (``Boundaries.alternatives``)."""
+        return self.bounds.alternatives(fact, value)
 
     def changes(self, facts: Mapping[str, Any], statuses: Mapping[str, Truth], on: date,
                 verdict: str, applies_fn: AppliesFn) -> list[dict[str, Any]]:
