@@ -15,6 +15,7 @@ Three-valued logic: a predicate on an absent (unknown) fact is unknown
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -257,9 +258,10 @@ _SOURCE = {
 
 
 def _plain(value: Any) -> bool:
+    """Whether ``repr`` of a literal reads back as the same value (not so for a NaN or an infinity)."""
     if isinstance(value, tuple):
         return all(map(_plain, value))
-    return type(value) in (str, int, bool, float) or value is None
+    return type(value) in (str, int, bool) or value is None or type(value) is float and math.isfinite(value)
 
 
 class _Source:

@@ -64,6 +64,18 @@ def test_a_compiled_tree_means_what_kleene_says(tree: cond.Node, cases: list[dic
         assert check(facts) == cond.kleene(tree, facts), (tree, facts)
 
 
+@pytest.mark.parametrize("literal", [float("nan"), float("inf"), -float("inf"), 2.5, (1.5, float("nan")),
+                                     date(2020, 1, 2)])
+def test_literals_that_repr_cannot_write_out_keep_their_meaning(literal: object) -> None:
+    op = "in" if isinstance(literal, tuple) else "gte"
+    tree = cond.Any_((cond.Leaf("x", op, literal), cond.Not(cond.Leaf("x", "eq", literal))))
+    check = cond.compile_condition(tree)
+    for facts in ({}, {"x": 2.5}, {"x": float("inf")}, {"x": 1.5}):
+        if isinstance(literal, date):
+            facts = {"x": date(2020, 1, 1)} if facts else {}
+        assert check(facts) == cond.kleene(tree, facts), facts
+
+
 def test_an_unknown_operator_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown operator between"):
         cond.compile_condition(cond.All((cond.Leaf("n", "between", (1, 2)),)))
