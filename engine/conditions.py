@@ -4,7 +4,7 @@ A condition is ``all`` / ``any`` / ``not`` over leaf predicates on one fact.
 This module is the single home of their meaning: ``KNOWN_TESTS`` says what each
 operator means for a known value, ``kleene`` is the plain tree-walking statement
 of the three-valued semantics, and ``compile_condition`` turns a tree once into
-closures with exactly that meaning -- the one compiled form, used by the reference
+generated Python functions with exactly that meaning -- the one compiled form, used by the reference
 evaluator, the explainer and the lint (a test holds it equal to ``kleene``). The
 durable_rules compiler (``compiler.py``) starts from the negation normal form
 built here, so "not" never reaches the engine.
@@ -15,6 +15,7 @@ Three-valued logic: a predicate on an absent (unknown) fact is unknown
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -260,46 +261,89 @@ Check = Callable[[Mapping[str, Any]], Truth]
 _MISSING = object()
 
 
-def _compile_leaf(leaf: Leaf) -> Check:
-    """One leaf predicate with ``eval_leaf``'s meaning."""
-    f, op, lit = leaf.fact, leaf.op, leaf.value
-    if op == "present":
-        return lambda facts: f in facts
-    if op == "absent":
-        return lambda facts: f not in facts
-    if op not in KNOWN_TESTS:
-        raise ValueError(f"unknown operator {op}")
-    test = KNOWN_TESTS[op]
-    missing = _MISSING
+# The tests written out in generated source (``compile_condition``): {v} is the value, {c} the literal's name,
+# {t} the name of its type; the operators not listed are called from ``KNOWN_TESTS``.
+_SOURCE = {
+    "eq": "(v == {c} and type(v) is {t})",
+    "ne": "not (v == {c} and type(v) is {t})",
+    "in": "(v in {c})",
+    "not_in": "(v not in {c})",
+    "gt": "(v > {c})",
+    "gte": "(v >= {c})",
+    "lt": "(v < {c})",
+    "lte": "(v <= {c})",
+}
 
-    def check(facts: Mapping[str, Any]) -> Truth:
-        v = facts.get(f, missing)
-        return None if v is missing else test(v, lit)
-    return check
+
+def _plain(value: Any) -> bool:
+    """Whether ``repr`` of a literal reads back as the same value (not so for a NaN or an infinity)."""
+    if isinstance(value, tuple):
+        return all(map(_plain, value))
+    return type(value) in (str, int, bool) or value is None or type(value) is float and math.isfinite(value)
+
+
+class _Source:
+    """Python source for a condition tree: one function per "all"/"any" node, its leaves written out inline.
+
+    Each function has the closures' former meaning exactly: parts in order, the first part with the deciding
+    value (false for "all", true for "any") settles the node, else unknown if a part is unknown."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {"_M": _MISSING}
+
+    def name(self, prefix: str, value: Any) -> str:
+        """A name for a value in the source: the value itself where its repr reads back as it (a constant),
+        else a default argument of the functions (a local)."""
+        if _plain(value):
+            return repr(value)
+        key = f"{prefix}{len(self.names)}"
+        self.names[key] = value
+        return key
+
+    def junction(self, node: All | Any_) -> str:
+        deciding = not isinstance(node, All)
+        body = ["    get = facts.get", "    u = False"]
+        for part in node.items:
+            negated = False
+            while isinstance(part, Not):
+                part, negated = part.item, not negated
+            settles = deciding != negated  # the part's own value that settles the node
+            if isinstance(part, Leaf):
+                body += self.leaf(part, settles, deciding)
+            else:
+                body += [f"    r = {self.junction(part)}(facts)",
+                         "    if r is None: u = True",
+                         f"    elif r is {settles}: return {deciding}"]
+        name = f"_j{len(self.lines)}"
+        self.lines += [f"def {name}(facts, {{args}}):", *body, f"    return None if u else {not deciding}", ""]
+        return name
+
+    def leaf(self, leaf: Leaf, settles: bool, deciding: bool) -> list[str]:
+        fact = self.name("_f", leaf.fact)
+        if leaf.op in ("present", "absent"):
+            test = f"({fact} {'in' if leaf.op == 'present' else 'not in'} facts)"
+            return [f"    if {test} is {settles}: return {deciding}"]
+        if leaf.op not in KNOWN_TESTS:
+            raise ValueError(f"unknown operator {leaf.op}")
+        lit = self.name("_c", leaf.value)
+        if leaf.op in _SOURCE:
+            test = _SOURCE[leaf.op].format(c=lit, t=self.name("_t", type(leaf.value)))
+        else:
+            test = f"{self.name('_k', KNOWN_TESTS[leaf.op])}(v, {lit})"
+        return [f"    v = get({fact}, _M)",
+                "    if v is _M: u = True",
+                f"    elif {test if settles else 'not ' + test}: return {deciding}"]
 
 
 def compile_condition(node: Node) -> Check:
-    """A condition tree as a function of the facts, with ``kleene``'s meaning (an absent fact is unknown)."""
-    if isinstance(node, Leaf):
-        return _compile_leaf(node)
-    if isinstance(node, Not):
-        inner = compile_condition(node.item)
-
-        def negate(facts: Mapping[str, Any]) -> Truth:
-            r = inner(facts)
-            return None if r is None else not r
-        return negate
-    parts = tuple(compile_condition(x) for x in node.items)
-    # One part with the deciding value settles the node: false for "all", true for "any".
-    deciding = not isinstance(node, All)
-
-    def junction(facts: Mapping[str, Any]) -> Truth:
-        unknown = False
-        for part in parts:
-            r = part(facts)
-            if r is deciding:
-                return deciding
-            if r is None:
-                unknown = True
-        return None if unknown else not deciding
-    return junction
+    """A condition tree as a function of the facts, with ``kleene``'s meaning (an absent fact is unknown):
+    generated Python source, so that evaluating a leaf costs no call (a single leaf or "not" is an "any" of one
+    part, which has its value)."""
+    source = _Source()
+    root = source.junction(node if isinstance(node, All | Any_) else Any_((node,)))
+    args = ", ".join(f"{k}={k}" for k in source.names)
+    text = "\n".join(line.replace("{args}", args) for line in source.lines)
+    exec(compile(text, "<condition>", "exec"), source.names)  # noqa: S102 -- source made here from the tree
+    check: Check = source.names[root]
+    return check

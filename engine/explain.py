@@ -29,7 +29,6 @@ from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Any
 
-from . import conditions as cond
 from . import reference
 from .boundaries import Boundaries, DayRules, Signature, count_fact
 from .conditions import Truth
@@ -68,14 +67,8 @@ class Explainer:
         for rid, rule in base.rules.items():
             for f in rule.facts:
                 self.readers.setdefault(f, set()).add(rid)
-        self.literals: dict[str, list[Any]] = {}
-        for rule in base.rules.values():
-            for leaf in cond.leaves(rule.when):
-                vals = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
-                bucket = self.literals.setdefault(leaf.fact, [])
-                for v in vals:
-                    if v is not None and v not in bucket:
-                        bucket.append(v)
+        self.bounds = Boundaries(base)  # per fact, its boundary tests and literals (see the module docstring)
+        self.literals = self.bounds.literals
         # The reference evaluator's compiled conditions, derived-fact order and rules in force per date.
         self.compiled = reference.compiled(base)
         self.order = self.compiled.order
@@ -93,7 +86,6 @@ class Explainer:
         self._direct: dict[str, frozenset[str]] = {}
         self._readers: dict[str, frozenset[str]] = {}
         self._derived_facts = frozenset(name for name, spec in base.facts.items() if spec.derived)
-        self.bounds = Boundaries(base)  # per fact, its boundary tests (see the module docstring)
         for name in base.facts:
             count = count_fact(base, name)
             down = self.downstream.get(name, set())
@@ -105,6 +97,32 @@ class Explainer:
         self._days: dict[date, DayRules] = {}
         self._options_cache: dict[Any, tuple[Signature | None, _Options]] = {}
         self.derived_ids = self.compiled.derived_rules
+        # Per rule: itself and the rules it may defeat as an exception, transitively (_verdict's "affected").
+        self._up: dict[str, frozenset[str]] = {}
+        for rid in base.rules:
+            up: set[str] = set()
+            todo = [rid]
+            while todo:
+                defeated = todo.pop()
+                if defeated not in up:
+                    up.add(defeated)
+                    todo.extend(self.parents.get(defeated, ()))
+            self._up[rid] = frozenset(up)
+        for rid in base.rules:
+            self._inputs(rid)  # every rule's inputs, kept (``changes`` reads the cache directly)
+        # The facts with neither a count nor a derived fact downstream: changed in place, without _apply.
+        self._alone = frozenset(name for name, (count, down, _) in self._plans.items() if not count and not down)
+        # Per fact: the rules whose "applies" can change with it -- its readers (``_readers``) and, through
+        # exceptions, the rules they may defeat, transitively.
+        self._reach: dict[str, frozenset[str]] = {}
+        for name, rules in self._readers.items():
+            reach, todo = set(), list(rules)
+            while todo:
+                rid = todo.pop()
+                if rid not in reach:
+                    reach.add(rid)
+                    todo.extend(self.parents.get(rid, ()))
+            self._reach[name] = frozenset(reach)
 
     def _downstream(self, fact: str, seen: set[str]) -> set[str]:
         out: set[str] = set()
@@ -135,30 +153,8 @@ class Explainer:
         return got
 
     def alternatives(self, fact: str, value: Any) -> list[Any]:
-        spec = self.base.facts[fact]
-        lits = self.literals.get(fact, [])
-        if spec.kind == "bool":
-            return [not value]
-        if spec.kind == "enum":
-            others = [v for v in lits if v != value]
-            spare = [v for v in spec.values if v not in lits and v != value]
-            return others + spare[:1]
-        if spec.kind == "int":
-            cands: list[int] = []
-            for lit in lits:
-                for c in (lit - 1, lit, lit + 1):
-                    if c != value and c not in cands and (spec.minimum is None or c >= spec.minimum) \
-                            and (spec.maximum is None or c <= spec.maximum):
-                        cands.append(c)
-            return cands
-        if spec.kind == "set":
-            current = list(value)
-            cands_s: list[Any] = [] if not current else [[]]
-            for lit in lits[:8]:
-                if lit not in current:
-                    cands_s.append(sorted(current + [lit]))
-            return cands_s
-        return []
+        """The values tried for a fact (``Boundaries.alternatives``)."""
+        return self.bounds.alternatives(fact, value)
 
     def changes(self, facts: Mapping[str, Any], statuses: Mapping[str, Truth], on: date,
                 verdict: str, applies_fn: AppliesFn) -> list[dict[str, Any]]:
@@ -166,25 +162,19 @@ class Explainer:
         base = self.base
         day = self._day(on)
         in_force = day.in_force
-        current = applies_fn(base, dict(statuses))
+        current = applies_fn(base, statuses)  # type: ignore[arg-type]
         level = SEVERITY[verdict]
-        deciding: list[str] = []
-        higher: list[str] = []
         # The verdict rules in force that apply now, most severe level first (for _verdict).
+        applying = [rule for rule in day.rules if current[rule[0]] is True]
+        deciding = [rid for rid, effect, _ in applying if effect == verdict]
+        higher = [rid for rid in day.more_severe(level) if current[rid] is False]
         true_levels: dict[int, list[str]] = {}
-        for rid, effect, severity in day.rules:
-            status = current[rid]
-            if status is True:
-                true_levels.setdefault(severity, []).append(rid)
-                if effect == verdict:
-                    deciding.append(rid)
-            elif status is False and severity > level:
-                higher.append(rid)
-        candidates: set[str] = set()
+        for rid, _, severity in applying:
+            true_levels.setdefault(severity, []).append(rid)
         exceptions = [e for d in deciding + higher for e in base.rules[d].exceptions]
         relevant = set(deciding + higher + exceptions)
-        for rid in relevant:
-            candidates |= self._inputs(rid)
+        inputs = self._inputs_cache
+        candidates: set[str] = set().union(*[inputs[rid] for rid in relevant])
         known = dict(facts)
         derived_ids = self.derived_ids
         for d in self.order:  # the derived facts as they stand, from their rules' statuses (derived_value's way)
@@ -209,8 +199,14 @@ class Explainer:
         seen: set[tuple[str, str]] = set()
         # The relevant rules whose value is known now: only they can be made unknown by forgetting a fact.
         probed = {rid for rid in relevant if statuses[rid] is not None}
-        plans, readers = self._plans, self._readers
+        plans, readers, reach = self._plans, self._readers, self._reach
+        top = day.top
+        lowers = level > 0  # the verdict falls only when every deciding rule stops applying
         for fact in sorted(candidates.intersection(facts).difference(self._derived_facts)):
+            # Only the rules in reach of the fact can change whether they apply: the verdict moves when all
+            # deciding rules are among them, or a more severe rule is.
+            if not (lowers and reach[fact].issuperset(deciding)) and top(fact, reach[fact]) <= level:
+                continue
             # Kleene logic is monotone: a rule that keeps its value with this fact unknown keeps it
             # whatever the fact is. Try values only for facts that some relevant rule depends on.
             probe = readers[fact] & probed
@@ -263,15 +259,11 @@ class Explainer:
         changed rules and the rules they may defeat are evaluated again; ``current`` has the rest, and
         ``levels`` the verdict rules that apply now, by severity; ``unchanged`` is the answer when no rule
         changes."""
-        todo = [rid for rid, v in delta.items() if v != statuses[rid]]
-        if not todo and unchanged is not None:
+        up = self._up
+        changed = [up[rid] for rid, v in delta.items() if v is not statuses[rid]]
+        if not changed and unchanged is not None:
             return unchanged
-        affected: set[str] = set()
-        while todo:
-            rid = todo.pop()
-            if rid not in affected:
-                affected.add(rid)
-                todo.extend(self.parents.get(rid, ()))
+        affected = changed[0] if len(changed) == 1 else frozenset().union(*changed)
         memo: dict[str, bool] = {}
         exceptions = self.exceptions
 
@@ -294,7 +286,7 @@ class Explainer:
         for s, ids in levels:
             if s <= best:
                 break
-            if any(rid not in affected for rid in ids):
+            if not affected.issuperset(ids):
                 best = s
                 break
         if best < 0:
@@ -326,17 +318,29 @@ class Explainer:
         rules whose leaves on the fact changed outcome, and grows with the readers of each derived fact that
         changes with them (``_apply``).
         """
-        saved = self._apply(known, fact, value, in_force, rules)
         checks = self.checks
-        delta: dict[str, Truth] = {rid: checks[rid](known) if rid in in_force else False for rid in rules}
+        if fact in self._alone:
+            old = known[fact]
+            known[fact] = value
+            delta: dict[str, Truth] = {rid: checks[rid](known) if rid in in_force else False for rid in rules}
+            known[fact] = old
+            return delta
+        saved = self._apply(known, fact, value, in_force, rules)
+        delta = {rid: checks[rid](known) if rid in in_force else False for rid in rules}
         self._restore(known, saved)
         return delta
 
     def _depends(self, known: dict[str, Any], fact: str, in_force: frozenset[str], probe: AbstractSet[str]) -> bool:
         """Whether forgetting the fact makes one of the ``probe`` rules (known now) unknown."""
+        checks = self.checks
+        if fact in self._alone:
+            old = known.pop(fact)
+            direct = self._direct[fact]
+            found = any(checks[rid](known) is None for rid in probe if rid in direct and rid in in_force)
+            known[fact] = old
+            return found
         rules = set(self._direct[fact])
         saved = self._apply(known, fact, _FORGET, in_force, rules)
-        checks = self.checks
         found = any(checks[rid](known) is None for rid in probe if rid in rules and rid in in_force)
         self._restore(known, saved)
         return found

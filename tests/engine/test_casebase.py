@@ -32,3 +32,19 @@ def test_case(engine, case):
     verdict = engine.evaluate(to_proposal(case.proposal), case.as_of or TODAY)
     assert check_case(case, verdict) == []
     VERDICT_SCHEMA.validate(verdict)
+
+
+def test_a_case_base_run_does_not_compute_what_would_change_it(engine, monkeypatch):
+    """A bulk run: explanations are computed only when someone asks for one verdict."""
+    from datetime import date
+
+    from biotoets.api.analysis.casebase import run_cases
+
+    def asked(*args):
+        raise AssertionError("explained in a bulk run")
+
+    monkeypatch.setattr(engine.explainer, "changes", asked)
+    cases = [c for c in CASES if c.scenario is None][:8]
+    outcomes = run_cases(cases, lambda _scenario: engine, date(2025, 6, 1))
+    assert all(o.verdict is not None for o in outcomes)
+    assert [o.verdict["changes"] for o in outcomes] == [[]] * len(cases)

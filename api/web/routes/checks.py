@@ -75,6 +75,17 @@ async def _check_page(request: Request, user: WebUser, check: StoredCheck, error
     base = base_of(request)
     lang = lang_of(request)
     verdict = await asyncio.to_thread(receipts.full_verdict, db, check)
+    changes = None
+    if user.principal.role != Role.assessor:
+        # "What would change it" on the applicant's result page: computed when the page is asked for (once per
+        # check and revision, then kept), never stored; None when the check's rule files are not stored here.
+        try:
+            changes = [{"label": webform.fact_label(c["fact"], lang), "verdict": c["verdict"], "rules": c["rules"],
+                        "from": webform.value_label(c["fact"], c["from"], lang),
+                        "to": webform.value_label(c["fact"], c["to"], lang)}
+                       for c in await receipts.changes_in_server(db, check)]
+        except receipts.SnapshotError:
+            changes = None
     state = await asyncio.to_thread(reviews.state, db, check, base.questions)
     receipt = await asyncio.to_thread(receipts.receipt, db, check, state["outcome"])
     order = list(base.questions)
@@ -83,7 +94,7 @@ async def _check_page(request: Request, user: WebUser, check: StoredCheck, error
     ctx: dict[str, Any] = {
         "check": check, "verdict": verdict, "state": state, "receipt": receipt, "rows": rows,
         "open_facts": open_facts, "errors": errors, "form": form, "notice": notice, "replay": replay,
-        "status_code": status,
+        "status_code": status, "changes": changes,
     }
     if state["status"] == "information_requested":
         ctx["requested"] = [

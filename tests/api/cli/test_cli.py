@@ -47,6 +47,16 @@ def test_check_json_follows_the_verdict_schema(capsys):
     Draft202012Validator(schema).validate(verdict)
 
 
+def test_check_text_says_what_would_change_it(capsys):
+    """The terminal's text output is asked for one verdict: it explains, as the JSON output does."""
+    code, out, _ = run(capsys, "check", str(EXAMPLE), "--as-of", "2026-11-28", "--json")
+    changes = json.loads(out)["changes"]
+    assert code == 0 and changes
+    code, out, _ = run(capsys, "check", str(EXAMPLE), "--as-of", "2026-11-28")
+    assert "What would change it:" in out
+    assert all(f"  - {c['text']['en']}" in out for c in changes)
+
+
 def test_check_in_dutch(capsys):
     code, out, _ = run(capsys, "check", str(EXAMPLE), "--lang", "nl")
     assert code == 0 and out.startswith("Oordeel: ONDER VOORWAARDEN")
