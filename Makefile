@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck casebase bench clean services test-py312 chromium pango axe
+.PHONY: run test install lint typecheck casebase bench clean services test-py312 chromium pango axe wrk
 
 # durable-rules 2.0.28 is built from its sdist with the project's patches (patches/: a results-only call in its C
 # binding), optimised (its setup.py drops CFLAGS; the script passes CPPFLAGS=-O2).
@@ -82,7 +82,13 @@ else
 	@echo "python3.12 not found: the Python 3.12 engine run is left out on this machine"
 endif
 
-bench: install
+# The API section loads the server with wrk (Debian's package).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
+# Peer engines (zen-engine, regopy) and pyinstrument come with the bench extra.
+bench: install wrk
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:
