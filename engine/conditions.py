@@ -343,7 +343,8 @@ def compile_condition(node: Node) -> Check:
     source = _Source()
     root = source.junction(node if isinstance(node, All | Any_) else Any_((node,)))
     args = ", ".join(f"{k}={k}" for k in source.names)
-    text = "\n".join(line.replace("{args}", args) for line in source.lines)
+    # only the def lines take the arguments (a literal's own text is never touched)
+    text = "\n".join(line.replace("{args}", args) if line.startswith("def ") else line for line in source.lines)
     exec(compile(text, "<condition>", "exec"), source.names)  # noqa: S102 -- source made here from the tree
     check: Check = source.names[root]
     return check

@@ -79,3 +79,11 @@ def test_literals_that_repr_cannot_write_out_keep_their_meaning(literal: object)
 def test_an_unknown_operator_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown operator between"):
         cond.compile_condition(cond.All((cond.Leaf("n", "between", (1, 2)),)))
+
+
+def test_a_literal_that_looks_like_source_is_only_a_literal() -> None:
+    for text in ("{args}", "def {args}", "') or True or ('", "\\n    return True"):
+        check = cond.compile_condition(cond.Leaf("x", "eq", text))
+        assert check({"x": text}) is True
+        assert check({"x": "other"}) is False
+        assert check({}) is None
