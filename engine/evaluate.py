@@ -92,8 +92,9 @@ class Engine:
                 self.host.unregister(shard.definite_name)
 
     # -- the durable_rules path -------------------------------------------------------------
-    def fire(self, facts: Mapping[str, Any], on: date) -> Evaluation:
-        """Run the strata on durable_rules; return rule statuses, derived facts and the trace."""
+    def fire(self, facts: Mapping[str, Any], on: date, tracing: bool = True) -> Evaluation:
+        """Run the strata on durable_rules; return rule statuses, derived facts and the trace (left empty when
+        not ``tracing``: bulk runs that read only the outcome)."""
         known = dict(facts)
         as_of = on.year * 10000 + on.month * 100 + on.day
         definite: set[str] = set()
@@ -121,8 +122,9 @@ class Engine:
                             continue  # the guard
                         definite.add(pair[0])
                         possible.add(pair[0])
-                        append(pair[1].copy())
-                        append(pair[2].copy())
+                        if tracing:
+                            append(pair[1].copy())
+                            append(pair[2].copy())
                     continue
                 # dict.fromkeys: an "$or" fires once per true branch; keep the first, in firing order.
                 for durable_name in dict.fromkeys(run(name, dumps(fact).decode())):
@@ -130,7 +132,8 @@ class Engine:
                     if entry is None:
                         continue  # the guard
                     (definite if entry[1] else possible).add(entry[0])
-                    append(entry[2].copy())
+                    if tracing:
+                        append(entry[2].copy())
             for fact_name, rules in derives:
                 if any(r in definite for r in rules):
                     derived[fact_name] = known[fact_name] = True
@@ -148,15 +151,16 @@ class Engine:
             raise EngineDisagreement(f"rules fired definitely but not possibly: {', '.join(bad)}")
         return Evaluation(dict(facts), statuses, derived, trace, on)
 
-    def evaluate_facts(self, facts: Mapping[str, Any], on: date) -> Evaluation:
+    def evaluate_facts(self, facts: Mapping[str, Any], on: date, tracing: bool = True) -> Evaluation:
         if facts.get("activity").__class__ is list:
             raise EngineError("the facts name several activities: evaluate each on its own "
                               "(activities.per_activity), or the proposal with Engine.evaluate")
         # Declared implications settle facts that were not given (questions.yaml); the trace shows them.
         facts, implied = apply_implications(self.base.gates, facts)
-        result = self.fire(facts, on)
-        result.trace[:0] = [{"ruleset": "implications", "fired": f"{i['fact']}={i['value']}", "rule": i["implication"],
-                             "form": "implied"} for i in implied]
+        result = self.fire(facts, on, tracing)
+        if tracing:
+            result.trace[:0] = [{"ruleset": "implications", "fired": f"{i['fact']}={i['value']}",
+                                 "rule": i["implication"], "form": "implied"} for i in implied]
         if self.check_reference:
             ref_status, ref_derived = reference.rule_statuses(self.base, facts, on)
             if ref_status != result.statuses or ref_derived != result.derived:
@@ -181,7 +185,7 @@ class Engine:
             proposal = Proposal.model_validate(proposal)
         if several(proposal.activity):  # combined from one verdict per activity (combine.py)
             return of_verdict(self.evaluate(proposal, on, explain=False))
-        return outcome(self.base, self.evaluate_facts(flatten(proposal), on))
+        return outcome(self.base, self.evaluate_facts(flatten(proposal), on, tracing=False))
 
     def evaluate(self, proposal: Proposal | Mapping[str, Any], on: date, lang: str = "en",
                  explain: bool = True, view: Literal["full", "slim"] = "full") -> dict[str, Any]:

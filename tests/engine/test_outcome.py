@@ -40,3 +40,15 @@ def test_the_outcome_equals_the_full_verdicts_outcome(engine: Engine, on: date) 
 def test_the_outcome_refuses_what_the_verdict_refuses(engine: Engine) -> None:
     with pytest.raises(ValueError, match="technique"):
         engine.outcome({"technique": "telepathy"}, date(2025, 1, 1))
+
+
+def test_an_untraced_run_decides_the_same_and_keeps_no_trace(engine: Engine) -> None:
+    from biotoets.engine.facts import flatten
+    from biotoets.engine.proposal import Proposal
+
+    on = date(2026, 6, 1)
+    for doc in generate_proposals(60, seed=32):
+        facts = flatten(Proposal.model_validate(doc))
+        traced, bare = engine.evaluate_facts(facts, on), engine.evaluate_facts(facts, on, tracing=False)
+        assert (bare.statuses, bare.derived) == (traced.statuses, traced.derived)
+        assert traced.trace and bare.trace == []
