@@ -90,9 +90,9 @@ def test_evaluating_in_fastapis_thread_pool_would_be_caught(tmp_path: Any, monke
     applicant, admin = make_keys(url, ("applicant", "Lab A"), ("admin", "ops"))
 
     async def in_the_thread_pool(self: engine_service.EngineService, proposal: Any, on: Any, lang: str,
-                                 explain: bool = False) -> Any:
+                                 explain: bool = False, view: str = "full") -> Any:
         assert self._engine is not None
-        return await asyncio.to_thread(self._engine.evaluate, proposal, on, lang=lang, explain=explain)
+        return await asyncio.to_thread(self._engine.evaluate, proposal, on, lang=lang, explain=explain, view=view)
 
     with TestClient(create_app(Settings(database_url=url)), raise_server_exceptions=False) as client:
         assert client.post("/v1/evaluations", json=PLAIN, headers=bearer(applicant)).status_code == 200
