@@ -73,7 +73,13 @@ def synthetic_documents(n: int, seed: int = 1) -> Documents:
     for i, (fname, doc) in enumerate(files):
         if out_rules[i]:
             rule_docs.append((fname, {**doc, "rules": out_rules[i]}))
-    return Documents(docs.sources, docs.lists, docs.questions, rule_docs, {"synthetic": f"{n}:{seed}".encode()})
+    # The clones read facts wherever their redrawn conditions lead, so the questions' gates (asked only where
+    # the rules need them) would not hold for them and the load-time proof would refuse the base: a synthetic
+    # base is for timing evaluation, so its questions have no gates (the real base's proof is what matters).
+    questions = copy.deepcopy(docs.questions)
+    for q in questions["questions"].values():
+        q.pop("ask_when", None)
+    return Documents(docs.sources, docs.lists, questions, rule_docs, {"synthetic": f"{n}:{seed}".encode()})
 
 
 def synthetic_rule_base(n: int, seed: int = 1) -> RuleBase:
