@@ -26,6 +26,7 @@ from .conditions import facts_read
 from .facts import answered_by
 from .implications import apply_implications
 from .model import SEVERITY, Gates, Rule, RuleBase, Text, per_rule_base
+from .reach import reach
 
 TIERS = ("A", "B", "C", "D")
 _derived = per_rule_base(lambda base: base.derived_facts())
@@ -97,7 +98,8 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
     open_scope = [q["fact"] for q in questions if q["tier"] == "A"]
     if open_scope:  # what the proposal involves comes first: its follow-ups are asked once it is known
         questions = [q for q in questions if q["tier"] == "A"]
-    listed, not_assessed = _collapse(base, possible, {r.id for r in definite}, refusing, unknown_inputs, scope_of)
+    listed, not_assessed = _collapse(base, possible, {r.id for r in definite}, refusing, unknown_inputs, scope_of,
+                                     known)
     reason = None
     if open_scope:
         reason = scope_reason(open_scope)
@@ -210,7 +212,7 @@ def _refusals(base: RuleBase, gates: Gates, definite: list[Rule], possible: list
     conditional = [c for c in definite if c.effect == "conditional" and c.exceptions]
     if not conditional:
         return out
-    may_wait_on_status = _status_readers(base)
+    may_wait_on_status = reach(base).status_readers
     for r in possible:
         if r.effect != "prohibited" or r.id not in may_wait_on_status:
             continue
@@ -232,44 +234,26 @@ def not_assessed_text(until: Iterable[str], domains: Iterable[str], count: int) 
                 f"Not assessed until you answer: {names} ({where}: {count} {en})")
 
 
-def _reads_status(base: RuleBase) -> frozenset[str]:
-    """The rules that read a status fact, directly, through derived facts or through their exceptions."""
-    derived = _derived(base)
-    reach: dict[str, set[str]] = {}
-
-    def facts_of(rid: str) -> set[str]:
-        if rid not in reach:
-            reach[rid] = set()  # a cycle (refused at load) cannot recurse for ever
-            rule = base.rules[rid]
-            out = set(rule.facts)
-            for f in rule.facts:
-                for d in derived.get(f, ()):
-                    out |= facts_of(d.id)
-            for ex in rule.exceptions:
-                out |= facts_of(ex)
-            reach[rid] = out
-        return reach[rid]
-
-    kind = base.gates.kind
-    return frozenset(rid for rid in base.rules
-                     if any("status" in (kind(f), kind(answered_by(f, base.facts))) for f in facts_of(rid)))
-
-
-_status_readers = per_rule_base(_reads_status)
 
 
 def _collapse(base: RuleBase, possible: list[Rule], definite: set[str], refusing: set[str],
               unknown_inputs: Callable[[Rule], set[str]], scope_of: Callable[[str], set[str]],
-              ) -> tuple[list[Rule], list[dict[str, Any]]]:
+              known: Mapping[str, Any]) -> tuple[list[Rule], list[dict[str, Any]]]:
     """Split the rules that may apply into those listed one by one and those waiting on a scope question."""
     listed: list[Rule] = []
     groups: dict[tuple[str, ...], list[Rule]] = {}
     live = {r.id for r in possible} | set(definite)
+    static = reach(base)
+    # the scope questions still open: a rule none of whose reachable scope facts is open waits on none
+    open_scope = {f for f in static.scope_facts if f not in known}
     for r in possible:
         if r.id in refusing:
             continue
-        if r.effect == "allowed" and not any(r.id in base.rules[p].exceptions for p in live):
+        if r.effect == "allowed" and static.excepted_by[r.id].isdisjoint(live):
             continue  # a permission that lets nothing go that may apply: nothing to say
+        if static.scope_reach[r.id].isdisjoint(open_scope):
+            listed.append(r)
+            continue
         blockers: set[str] = set()
         for f in unknown_inputs(r):
             blockers |= scope_of(f)
