@@ -122,6 +122,8 @@ def verdict_text(v: dict[str, Any], lang: str = "en") -> str:
         out += ["", L["grounds"] + ":"]
         for g in v["grounds"]:
             eff = L[g["effect"]] if g["effect"] != "derive" else f"{L['derive']} → {g.get('derives')}"
+            if g["rule"] == "_checked" and not v.get("determined", True):
+                eff = L["checked"].upper()  # nothing applies on the facts given, which is no verdict yet
             out.append(f"  [{eff}] {g['title'][lang]}  ({g['rule']}){tag('grounds', g['rule'])}")
             for c in g["citations"]:
                 out.append(f"      {_cite(c, lang)}")

@@ -77,6 +77,17 @@ def test_check_reads_stdin(capsys, monkeypatch):
     code, out, _ = run(capsys, "check", "-")
     # one fact and no scope answered: not a verdict yet
     assert code == 0 and out.startswith("Not enough information yet  (on the facts given: ALLOWED")
+    # nothing applies on the facts given, which is no verdict yet: the ground says "checked", not "allowed"
+    assert "  [CHECKED] None of the" in out and "[ALLOWED] None of the" not in out
+
+
+def test_a_determined_allowed_verdict_says_allowed_in_its_ground(capsys, tmp_path):
+    nothing = {"human": {"embryo": False, "gametes": False, "somatic_cells": False, "subjects": False},
+               "animal": {"involved": False}, "plant": {"involved": False}, "gmo": {"use": "none"},
+               "transplant": {"source": "none"}, "medicine": {"medicinal_product": False}, "partners": [],
+               "export": {"destination_countries": [], "intangible_transfer": False}}
+    out = run(capsys, "check", write(tmp_path, "n.json", json.dumps(nothing)))[1]
+    assert out.startswith("Verdict: ALLOWED") and "  [ALLOWED] None of the" in out
 
 
 def test_check_accepts_a_case_file_entry(capsys, tmp_path):
