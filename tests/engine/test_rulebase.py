@@ -178,11 +178,11 @@ def test_casebase_coverage_lines(capsys) -> None:
     assert rule_line and rule_line[0].endswith("(100%)")
     question_line = [line for line in out.splitlines() if line.startswith("question coverage: ")]
     # A question is asked only when it can still change the verdict or add a condition. The partners' countries
-    # are asked as one question with their count (the list answers both), and no case has yet reached the
-    # military end use of a partner's work: at least 95 % are asked.
+    # are asked as one question with their count (the list answers both): every other question is asked.
     assert question_line
     covered, total = map(int, question_line[0].split()[2].split("/"))
-    assert covered >= 0.95 * total, question_line[0]
+    uncovered = [line for line in out.splitlines() if line.strip().startswith("uncovered questions:")]
+    assert covered == total - 1 and uncovered == ["  uncovered questions: partners.countries"], question_line[0]
 
 
 def test_questions_never_asked_are_only_those_of_informational_facts(base) -> None:
