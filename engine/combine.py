@@ -27,20 +27,16 @@ Only a proposal with several activities comes here; one activity takes the ordin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from .model import SEVERITY, Text
+from .model import SEVERITY, Text, strictest
 from .relevance import question_order, scope_reason, undetermined_summary
 from .verdict import summary_text
 
 Verdict = dict[str, Any]
 DIFFERS = "differs by activity"
 CHECKED = "_checked"
-
-
-def _strictest(effects: Iterable[str]) -> str:
-    return max(effects, key=SEVERITY.__getitem__, default="allowed")
 
 
 def _union(parts: Sequence[tuple[str, Verdict]], key: str, ident: Callable[[Any], Hashable],
@@ -68,7 +64,7 @@ def _merged_question(asked: list[dict[str, Any]]) -> dict[str, Any]:
     """One fact asked under several activities: the rules it settles under any, the strictest it can lead to."""
     q = dict(asked[0])
     q["rules"] = list(dict.fromkeys(r for a in asked for r in a["rules"]))
-    q["could_lead_to"] = _strictest(a["could_lead_to"] for a in asked)
+    q["could_lead_to"] = strictest(a["could_lead_to"] for a in asked)
     q["tier"] = min(a["tier"] for a in asked)
     return q
 
@@ -99,13 +95,13 @@ def verdicts(parts: Sequence[tuple[str, Verdict]]) -> Verdict:
     """One verdict for a proposal that is several activities, from the verdict for each (in the given order)."""
     first = parts[0][1]
     lang = first["lang"]
-    verdict = _strictest(v["verdict"] for _, v in parts)
-    could_become = _strictest(v["could_become"] for _, v in parts)
-    floor = _strictest(v["could_fall_to"] for _, v in parts)
+    verdict = strictest(v["verdict"] for _, v in parts)
+    could_become = strictest(v["could_become"] for _, v in parts)
+    floor = strictest(v["could_fall_to"] for _, v in parts)
     settled = [v["verdict"] for _, v in parts if v["determined"]]
     open_parts = [v for _, v in parts if not v["determined"]]
     determined = not open_parts or (bool(settled) and all(
-        SEVERITY[v["could_become"]] <= SEVERITY[_strictest(settled)] for v in open_parts))
+        SEVERITY[v["could_become"]] <= SEVERITY[strictest(settled)] for v in open_parts))
     values = _values(parts)
     sharing = len(parts)
     own: dict[str, dict[str, Any]] = {a: {} for a, _ in parts}

@@ -8,7 +8,7 @@ severity, and their words.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, TypeVar
@@ -21,6 +21,13 @@ Effect = Literal["allowed", "conditional", "prohibited"]
 # The effects a verdict can have, least severe first: the most severe effect of the rules that apply wins.
 EFFECTS: tuple[Effect, ...] = ("allowed", "conditional", "prohibited")
 SEVERITY: dict[str, int] = {effect: rank for rank, effect in enumerate(EFFECTS)}
+
+
+def strictest(effects: Iterable[str]) -> str:
+    """The most severe of some effects ("allowed" when there are none)."""
+    return max(effects, key=SEVERITY.__getitem__, default="allowed")
+
+
 # The effects that restrict: a rule with one of them must rest on binding law.
 RESTRICTING: tuple[Effect, ...] = ("conditional", "prohibited")
 ADVICE = "advice"  # non-binding guidance: listed apart in a verdict, never part of it

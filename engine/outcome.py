@@ -14,29 +14,23 @@ from typing import Any
 
 from . import relevance
 from .model import RuleBase
-from .verdict import Evaluation, _max_effect, _static, applies, may_be_defeated, unknown_inputs
+from .verdict import Evaluation, Standing, unknown_inputs
 
 
 def outcome(base: RuleBase, ev: Evaluation) -> dict[str, Any]:
     """``verdict``, ``could_become``, ``could_fall_to``, ``complete``, the rules that apply (in the verdict's
     order of grounds) and the conditions as ``[rule, English text]`` pairs."""
-    known = dict(ev.facts)
-    known.update({k: v for k, v in ev.derived.items() if v is not None})
-    status = applies(base, ev.statuses)
-    day = _static(base).day(base, ev.as_of)
-    definite = [r for r in day.by_order if status[r.id] is True]
-    possible = [r for r in day.by_order if status[r.id] is None]
-    verdict = _max_effect([r.effect for r in definite])
-    floor = _max_effect([r.effect for r in definite if not may_be_defeated(base, status, r.id)])
-    inputs_of = relevance.memo_inputs(lambda r: unknown_inputs(base, r, known, ev.derived))
-    could_become, _ = relevance.ceiling(base, definite, possible, verdict, inputs_of)
+    st = Standing(base, ev)
+    own: dict[str, set[str]] = {}  # each rule's own open facts, shared by every rule that reaches it
+    could_become, _ = relevance.ceiling(base, st.definite, st.possible, st.verdict,
+                                        lambda r: unknown_inputs(base, r, st.known, ev.derived, None, own))
     return {
-        "verdict": verdict,
+        "verdict": st.verdict,
         "could_become": could_become,
-        "could_fall_to": floor,
-        "complete": floor == verdict == could_become,
-        "applies": [r.id for r in definite] + [r.id for r in day.classifiers if ev.statuses[r.id] is True],
-        "conditions": [[r.id, c.what.en] for r in definite if r.effect == "conditional" for c in r.conditions],
+        "could_fall_to": st.floor,
+        "complete": st.floor == st.verdict == could_become,
+        "applies": [r.id for r in st.definite] + [r.id for r in st.classifiers()],
+        "conditions": [[r.id, c.what.en] for r in st.definite if r.effect == "conditional" for c in r.conditions],
     }
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from .conditions import facts_read
 from .facts import answered_by
 from .implications import apply_implications
-from .model import SEVERITY, Gates, Rule, RuleBase, Text, per_rule_base
+from .model import SEVERITY, Gates, Rule, RuleBase, Text, per_rule_base, strictest
 from .reach import reach
 
 TIERS = ("A", "B", "C", "D")
@@ -52,7 +52,7 @@ def assess(base: RuleBase, known: Mapping[str, Any], definite: list[Rule], possi
     """The frontier, ranges and noise filter for one evaluation (see the module docstring)."""
     gates = base.gates
     scope_of = _scope_memo(base, gates, known)
-    unknown_inputs = memo_inputs(unknown_inputs)
+    unknown_inputs = _memo_inputs(unknown_inputs)
     could_become, refusals = ceiling(base, definite, possible, verdict, unknown_inputs)
     refusing = {r for rs in refusals.values() for r in rs}
     # fact -> [rules it may settle], and whether one of them can raise the verdict to a prohibition
@@ -113,7 +113,7 @@ def ceiling(base: RuleBase, definite: list[Rule], possible: list[Rule], verdict:
     condition, not as a way the verdict can become more severe."""
     refusals = _refusals(base, base.gates, definite, possible, unknown_inputs)
     refusing = {r for rs in refusals.values() for r in rs}
-    could_become = max([verdict] + [r.effect for r in possible if r.id not in refusing], key=SEVERITY.__getitem__)
+    could_become = strictest([verdict] + [r.effect for r in possible if r.id not in refusing])
     return could_become, refusals
 
 
@@ -269,7 +269,7 @@ def _collapse(base: RuleBase, possible: list[Rule], definite: set[str], refusing
     return listed, not_assessed
 
 
-def memo_inputs(unknown_inputs: Callable[[Rule], set[str]]) -> Callable[[Rule], set[str]]:
+def _memo_inputs(unknown_inputs: Callable[[Rule], set[str]]) -> Callable[[Rule], set[str]]:
     """A rule's open inputs, computed once per evaluation (the frontier, ranges and noise filter all ask)."""
     memo: dict[str, set[str]] = {}
 

@@ -23,7 +23,7 @@ from . import conditions as cond
 from . import relevance
 from .conditions import Truth
 from .facts import answered_by
-from .model import ADVICE, SEVERITY, VERDICT_WORDS, Rule, RuleBase, Scenario, Text, per_rule_base
+from .model import ADVICE, SEVERITY, VERDICT_WORDS, Rule, RuleBase, Scenario, Text, per_rule_base, strictest
 
 if TYPE_CHECKING:
     from .explain import Explainer
@@ -45,10 +45,6 @@ class Evaluation:
     def __init__(self, facts: dict[str, Any], statuses: dict[str, Truth], derived: dict[str, Truth],
                  trace: list[dict[str, str]], as_of: date) -> None:
         self.facts, self.statuses, self.derived, self.trace, self.as_of = facts, statuses, derived, trace, as_of
-
-
-def _max_effect(effects: list[str]) -> str:
-    return max(effects, key=SEVERITY.__getitem__, default="allowed")
 
 
 class _Static:
@@ -251,15 +247,14 @@ def unknown_inputs(base: RuleBase, rule: Rule, known: dict[str, Any], derived: d
     return out
 
 
-class Decision:
-    """What one evaluation decided, before it is written out as a verdict (full: ``build_verdict``; slim:
-    ``slim.build_slim``): the rules that apply and may apply, the range, the questions, the texts made
-    for this verdict."""
+class Standing:
+    """Where one evaluation stands, before anything is asked or written: the rules that apply and may apply,
+    the verdict they give and the floor it could fall to (the outcome of bulk runs, ``outcome.py``, and the
+    start of every ``Decision``)."""
 
-    __slots__ = ("ev", "known", "status", "day", "definite", "verdict", "floor", "could_become", "rel",
-                 "changes", "summary")
+    __slots__ = ("ev", "known", "status", "day", "definite", "possible", "verdict", "shaky", "floor")
 
-    def __init__(self, base: RuleBase, ev: Evaluation, explainer: Explainer | None) -> None:
+    def __init__(self, base: RuleBase, ev: Evaluation) -> None:
         self.ev = ev
         known = self.known = dict(ev.facts)
         known.update({k: v for k, v in ev.derived.items() if v is not None})
@@ -267,20 +262,27 @@ class Decision:
         day = self.day = _static(base).day(base, ev.as_of)
         # Rules already in verdict order (most severe first, then id), so nothing is sorted per proposal.
         definite = self.definite = [r for r in day.by_order if status[r.id] is True]
-        possible = [r for r in day.by_order if status[r.id] is None]
-        verdict = self.verdict = _max_effect([r.effect for r in definite])
-        shaky = {r.id: [e for e in r.exceptions if status[e] is None] if r.exceptions else [] for r in definite}
-        floor = self.floor = _max_effect([r.effect for r in definite if not shaky[r.id]])
-        inputs: dict[str, set[str]] = {}  # each rule's, worked out once (relevance only reads them)
-        own: dict[str, set[str]] = {}
+        self.possible = [r for r in day.by_order if status[r.id] is None]
+        self.verdict = strictest(r.effect for r in definite)
+        shaky = self.shaky = {r.id: may_be_defeated(base, status, r.id) for r in definite}
+        self.floor = strictest(r.effect for r in definite if not shaky[r.id])
 
-        def inputs_of(r: Rule) -> set[str]:
-            got = inputs.get(r.id)
-            if got is None:
-                got = inputs[r.id] = unknown_inputs(base, r, known, ev.derived, None, own)
-            return got
+    def classifiers(self) -> list[Rule]:
+        return [r for r in self.day.classifiers if self.ev.statuses[r.id] is True]
 
-        rel = self.rel = relevance.assess(base, known, definite, possible, verdict, shaky, floor, inputs_of)
+
+class Decision(Standing):
+    """What one evaluation decided, before it is written out as a verdict (full: ``build_verdict``; slim:
+    ``slim.build_slim``): where it stands, the range, the questions, the texts made for this verdict."""
+
+    __slots__ = ("could_become", "rel", "changes", "summary")
+
+    def __init__(self, base: RuleBase, ev: Evaluation, explainer: Explainer | None) -> None:
+        super().__init__(base, ev)
+        known, definite, verdict, floor = self.known, self.definite, self.verdict, self.floor
+        own: dict[str, set[str]] = {}  # each rule's own open facts, shared by every rule that reaches it
+        rel = self.rel = relevance.assess(base, known, definite, self.possible, verdict, self.shaky, floor,
+                                          lambda r: unknown_inputs(base, r, known, ev.derived, None, own))
         could_become = self.could_become = rel.could_become
         changes = explainer.changes(ev.facts, ev.statuses, ev.as_of, verdict, applies) if explainer else []
         if changes:
@@ -293,9 +295,6 @@ class Decision:
         """Rules whose condition holds but that an exception defeats."""
         statuses, status = self.ev.statuses, self.status
         return [r for r in self.day.by_order if statuses[r.id] is True and status[r.id] is False]
-
-    def classifiers(self) -> list[Rule]:
-        return [r for r in self.day.classifiers if self.ev.statuses[r.id] is True]
 
 
 def summary_text(verdict: str, could_become: str, floor: str, open_scope: list[str]) -> Text:

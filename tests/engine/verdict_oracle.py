@@ -8,10 +8,10 @@ from typing import Any
 from biotoets.engine import relevance
 from biotoets.engine.explain import Explainer
 from biotoets.engine.model import VERDICT_WORDS, RuleBase, Scenario, Text
+from biotoets.engine.model import strictest as _max_effect  # (the builder's own name for it then)
 from biotoets.engine.verdict import (
     DISCLAIMER,
     Evaluation,
-    _max_effect,
     _static,
     advice_json,
     applies,
